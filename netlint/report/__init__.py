@@ -1,0 +1,1 @@
+"""Renderers: pure functions from facts, findings and traces to text for people and machines."""
