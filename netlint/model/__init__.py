@@ -2,8 +2,8 @@
 
 from .bridges import Bridge, BridgeLink, BridgeLinkData, BridgePort, BrctlData
 from .diagnostic import Diagnostic, Severity
-from .interfaces import Address, Interface, InterfacesData
-from .libvirt import DhcpRange, LibvirtIp, LibvirtNetwork, LibvirtNetworkData
+from .interfaces import Address, Interface, InterfacesData, VirtualFunction
+from .libvirt import DhcpHost, DhcpRange, LibvirtIp, LibvirtNetwork, LibvirtNetworkData, LibvirtRoute
 from .origin import Origin
 from .parse_result import ParseResult, Status
 from .routes import IpRule, IpRulesData, NextHop, Route, RoutePrintData, RoutesData, WindowsInterface
@@ -11,9 +11,9 @@ from .source import Kind, Role, Source
 from .sysctl import Sysctl, SysctlData
 
 __all__ = [
-    "Address", "Bridge", "BridgeLink", "BridgeLinkData", "BridgePort", "BrctlData", "DhcpRange",
+    "Address", "Bridge", "BridgeLink", "BridgeLinkData", "BridgePort", "BrctlData", "DhcpHost", "DhcpRange",
     "Diagnostic", "Interface", "InterfacesData", "IpRule", "IpRulesData", "Kind", "LibvirtIp",
-    "LibvirtNetwork", "LibvirtNetworkData", "NextHop", "Origin", "ParseResult", "Role", "Route",
+    "LibvirtNetwork", "LibvirtNetworkData", "LibvirtRoute", "NextHop", "Origin", "ParseResult", "Role", "Route",
     "RoutePrintData", "RoutesData", "Severity", "Source", "Status", "Sysctl", "SysctlData",
-    "WindowsInterface",
+    "VirtualFunction", "WindowsInterface",
 ]

@@ -32,8 +32,11 @@ class BrctlData:
 @dataclass(slots=True)
 class BridgeLink:
     """One port in `bridge link` / `bridge -d link show`. `state` is the port's STP state
-    (`forwarding`, `disabled`, `blocking`…); `options` holds the `-d` detail settings
-    (`hairpin off`, `learning on`…) in order."""
+    (`forwarding`, `disabled`, `blocking`…); `operstate` the link's operational state that
+    early iproute2 (3.x) printed before the colon (`3: vnet0 state UP : <…>`); `hwmode` a
+    NIC's embedded switch mode (`VEB`, `VEPA`). `options` holds the `-d` detail settings
+    (`hairpin off`, `learning on`…) in order; `vlans` the `-d` VLAN lines verbatim
+    (`1 PVID Egress Untagged`)."""
 
     name: str
     origin: Origin
@@ -45,7 +48,10 @@ class BridgeLink:
     state: str | None = None
     priority: int | None = None
     cost: int | None = None
+    operstate: str | None = None
+    hwmode: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    vlans: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

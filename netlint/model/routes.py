@@ -13,12 +13,16 @@ IPAddress = IPv4Address | IPv6Address
 
 @dataclass(slots=True)
 class NextHop:
-    """One `nexthop` of a multipath route."""
+    """One `nexthop` of a multipath route (`ip route`'s indented `nexthop via … dev … weight N`
+    lines). `flags` are words such as `dead`, `linkdown`, `onlink`; `options` keeps the other
+    attributes (`realms`…) like `Route.options`; `origin` is the line of the nexthop."""
 
     gateway: IPAddress | None = None
     dev: str | None = None
     weight: int | None = None
     flags: list[str] = field(default_factory=list)
+    options: dict[str, int | str] = field(default_factory=dict)
+    origin: Origin | None = None
 
 
 @dataclass(slots=True)
@@ -31,7 +35,9 @@ class Route:
     otherwise). `flags` are `route -n`'s letters (`U`, `G`, `H`, `!`…) or `ip route`'s
     words (`onlink`, `linkdown`…). `src` is the preferred source, or for a Windows
     `route print` the address of the interface. `options` keeps the remaining attributes
-    (`ref`, `use`, `mss`, `expires`, `pref`…) in order.
+    (`ref`, `use`, `mss`, `expires`, `pref`…) in order. `from_` is the source prefix of a
+    source-specific route (`ip -6 route … from 2001:db8::/64`); `locked` names the metrics
+    the output marks `lock` (`mtu lock 1400`: `options['mtu'] == 1400`, `'mtu' in locked`).
     """
 
     family: int
@@ -50,6 +56,8 @@ class Route:
     destination_name: str | None = None
     gateway_name: str | None = None
     options: dict[str, int | str] = field(default_factory=dict)
+    from_: IPNetwork | None = None
+    locked: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -80,8 +88,12 @@ class RoutePrintData:
 
 @dataclass(slots=True)
 class IpRule:
-    """One `ip rule` line. Selectors absent from the line are None; `action` is `lookup`
-    (with `table`), `goto`, `nop`, `blackhole`, `unreachable` or `prohibit`."""
+    """One `ip rule` line. Selectors absent from the line are None (so is `from all`);
+    `action` is `lookup` (with `table`), `goto` (with `goto`, the target priority), `nop`,
+    `blackhole`, `unreachable`, `prohibit` or `nat` (old kernels). `family` is 4 or 6 when an
+    address on the line tells, else None. `flags`: `iif-detached`/`oif-detached` (the
+    interface does not exist), `unresolved` (a `goto` to no rule), `l3mdev` (the VRF table of
+    the device)."""
 
     priority: int
     origin: Origin
@@ -95,6 +107,9 @@ class IpRule:
     action: str = "lookup"
     table: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    family: int | None = None
+    goto: int | None = None
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

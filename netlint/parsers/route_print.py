@@ -50,13 +50,14 @@ class _Row(NamedTuple):
     src: IPv4Address | None
     metric: int | str | None
     if_index: int | None
-    persistent: bool
+    persistent: bool | None  # IPv4 rows tell by their columns; IPv6 rows by their section
     stray_bits_column: int | None
 
 
 def _number(token: Token) -> int:
     text = str(token)
-    value = int(text, 16) if text.lower().startswith("0x") else int(text) if len(text) <= 10 else None
+    digits, base = (text[2:], 16) if text[:2].lower() == "0x" else (text, 10)
+    value = int(digits, base) if len(digits) <= 10 else None
     if value is None or value > _MAX_NUMBER:
         raise LineError(f"number {text[:20]!r} is out of range", token.column)
     return value
@@ -89,38 +90,25 @@ def _metric(token: Token) -> int | str:
 def _network(destination: Token, mask: Token | None = None) -> tuple[IPv4Network | IPv6Network, int | None]:
     """The destination (with its netmask, for IPv4) as a network, and the destination's
     column if it has bits outside the mask (Windows refuses such routes: a damaged line)."""
+    text = str(destination) if mask is None else f"{_ipv4(destination)}/{mask}"
     try:
-        if mask is None:
-            interface: IPv4Interface | IPv6Interface = IPv6Interface(str(destination))
-        else:
-            interface = IPv4Interface(f"{_ipv4(destination)}/{mask}")
+        interface = IPv6Interface(text) if mask is None else IPv4Interface(text)
     except ValueError:
         where = destination if mask is None else mask
         raise LineError(f"{str(where)[:60]!r} is not a valid prefix or netmask", where.column) from None
     return interface.network, destination.column if interface.ip != interface.network.network_address else None
 
 
+def _frame(_self, _children):
+    return ("frame",)
+
+
 class _ToFacts(Transformer):
     def start(self, children):
         return children[0]
 
-    def separator(self, _):
-        return ("frame",)
-
-    def interface_list_title(self, _):
-        return ("frame",)
-
-    def ipv4_header(self, _):
-        return ("frame",)
-
-    def persistent_header(self, _):
-        return ("frame",)
-
-    def ipv6_header(self, _):
-        return ("frame",)
-
-    def none(self, _):
-        return ("frame",)
+    # Framing and headers: recognized, they carry no fact.
+    separator = interface_list_title = ipv4_header = persistent_header = ipv6_header = none = _frame
 
     def default_gateway(self, children):
         _ipv4(children[0])
@@ -154,7 +142,7 @@ class _ToFacts(Transformer):
         if_index, metric, destination, *gateway = children
         network, stray = _network(destination)
         row = _Row(6, network, _gateway(gateway[0]) if gateway else None, None, _number(metric),
-                   _number(if_index), False, stray)
+                   _number(if_index), None, stray)
         return ("route", row)
 
     def ipv6_gateway_line(self, children):
@@ -170,7 +158,7 @@ def _route(ctx: Context, line: Line, row: _Row, persistent: bool) -> Route:
         route.metric = row.metric
     if row.if_index is not None:
         route.options["if"] = row.if_index
-    if row.persistent or persistent:
+    if row.persistent or row.persistent is None and persistent:
         route.options["persistent"] = True
     if row.metric is not None and not isinstance(row.metric, int):
         route.options["metric"] = row.metric
