@@ -103,3 +103,24 @@ def test_sniff_signatures(text, kind):
 
 def test_prose_is_not_sniffed_as_output():
     assert sniff("Hi, my guest 192.168.122.2 reaches the host but nothing beyond.\nAny idea?\n") is Kind.UNKNOWN
+
+
+def test_nul_bytes_are_reported(tmp_path):
+    path = tmp_path / "sysctl.txt"
+    path.write_bytes(b"net.ipv4.ip_forward = 0\nnet.ipv4.conf.all.forwarding = 0\x00\n")
+    (source,) = read_file(path)
+    (diag,) = source.diagnostics
+    assert diag.origin.line == 2 and diag.origin.column == 33 and "NUL" in diag.message
+
+
+def test_fifo_is_refused_not_read(tmp_path):
+    """Reading a FIFO would block forever: a file argument is refused, a dump lists it as empty."""
+    import os
+
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "sysctl.txt").write_text("net.ipv4.ip_forward = 0\n")
+    with pytest.raises(InputError, match="not a regular file"):
+        read_file(tmp_path / "pipe")
+    by_file = {s.file: s for s in read_dump(tmp_path)}
+    assert by_file["pipe"].empty_reason.startswith("not a regular file")
+    assert by_file["sysctl.txt"].kind is Kind.SYSCTL

@@ -64,6 +64,9 @@ def read_file(path: Path, kind: Kind | None = None, name: str | None = None) -> 
         raise InputError(f"{path}: no such file or directory")
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a file")
+    if not path.is_file():
+        # A FIFO or device would block or never end: saved output is a regular file.
+        raise InputError(f"{path}: is not a regular file")
     return [source_from_bytes(_read_bytes(path), name or str(path), kind, role_of(Path(path.name)))]
 
 
@@ -75,11 +78,15 @@ def read_dump(path: Path, kind: Kind | None = None) -> list[Source]:
     if not path.is_dir():
         return read_file(path, kind)
     sources: list[Source] = []
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+    for file in sorted(p for p in path.rglob("*") if not p.is_dir()):
         relative = file.relative_to(path)
         if relative.name in _NOT_OUTPUT or any(part.startswith(".") for part in relative.parts):
             continue
-        sources.append(source_from_bytes(_read_bytes(file), relative.as_posix(), kind, role_of(relative)))
+        if file.is_file():
+            sources.append(source_from_bytes(_read_bytes(file), relative.as_posix(), kind, role_of(relative)))
+        else:
+            sources.append(Source(relative.as_posix(), Kind.UNKNOWN, "", role=role_of(relative),
+                                  empty_reason="not a regular file (a link to nothing, a FIFO or a device)"))
     if not sources:
         raise InputError(f"{path}: the folder holds no files")
     return sources

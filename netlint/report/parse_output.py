@@ -98,7 +98,12 @@ def _summary(data: Any) -> list[str]:
     return []
 
 
+_TEXT_WIDTH = 100
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f]}
+
+
 def render_text(results: list[ParseResult]) -> str:
+    """A summary for a terminal; control characters from damaged input are shown escaped."""
     out: list[str] = []
     for result in results:
         source = result.source
@@ -110,5 +115,7 @@ def render_text(results: list[ParseResult]) -> str:
             out.append(f"  {source.empty_reason}")
         out.extend(_summary(result.data))
         for d in result.diagnostics:
-            out.append(f"  {d.severity.value}: {d.origin}: {d.message}" + (f": {d.text.strip()}" if d.text.strip() else ""))
-    return "\n".join(out) + "\n"
+            text = d.text.strip()
+            shown = text if len(text) <= _TEXT_WIDTH else text[:_TEXT_WIDTH] + "…"
+            out.append(f"  {d.severity.value}: {d.origin}: {d.message}" + (f": {shown}" if shown else ""))
+    return "\n".join(out).translate(_CONTROL) + "\n"
