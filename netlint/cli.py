@@ -39,7 +39,7 @@ def _build() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="FILE", help="an output file, or a dump folder")
     p.add_argument("--kind", choices=[k.value for k in Kind if k not in (Kind.UNKNOWN, Kind.PROSE)],
                    help="what command printed FILE (default: recognized from the content)")
-    p.add_argument("--format", choices=["json", "text"], default="text")
+    p.add_argument("--format", choices=["json", "text"], default="json")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=_run_parse)
     return parser

@@ -36,7 +36,7 @@ def test_parse_example_dump_folder_every_file_parsed():
 
 
 def test_parse_text_summary_names_interfaces_bridges_routes():
-    run = netlint("parse", str(EXAMPLE))
+    run = netlint("parse", str(EXAMPLE), "--format", "text")
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "192.168.122.1/24" in out
@@ -65,6 +65,11 @@ def test_errors_are_one_line_with_exit_2(tmp_path):
     bad_flag = netlint("parse", str(unknown), "--kind", "nonsense")
     assert bad_flag.returncode == 2 and bad_flag.stderr.startswith("netlint: error: ")
     assert "Traceback" not in missing.stderr + run.stderr + bad_flag.stderr
+
+
+def test_json_is_the_default_format():
+    run = netlint("parse", str(FIXTURES / "sysctl" / "grep-forward.txt"))
+    assert json.loads(run.stdout)[0]["kind"] == "sysctl"
 
 
 def test_kind_flag_overrides_sniffing(tmp_path):
