@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..model import Kind, Role, Source
 from .decode import decode
-from .sniff import empty_reason, sniff
+from .sniff import empty_reason, segment, sniff
 
 CANONICAL_NAMES: dict[str, str] = {
     "ip-addr.txt": "`ip addr` (also `ip -d addr`, `ip -o addr`, `ip -s link`)",
@@ -51,6 +51,22 @@ def source_from_bytes(data: bytes, file: str, kind: Kind | None = None, role: Ro
     return Source(file, found, text, role=role, empty_reason=reason, diagnostics=diagnostics)
 
 
+def pieces_from_bytes(data: bytes, file: str, kind: Kind | None = None, role: Role = Role.HOST) -> list[Source]:
+    """The pieces of one file: one for a plain output; for a paste holding several outputs and
+    a person's words, one per output and `prose` pieces. With `kind` given, the whole file is
+    that kind."""
+    source = source_from_bytes(data, file, kind, role)
+    if kind is not None or source.empty_reason is not None:
+        return [source]
+    found = segment(source.text)
+    if len(found) < 2:
+        return [source]
+    lines = source.text.split("\n")
+    return [Source(file, piece_kind, "\n".join(lines[first:last + 1]) + "\n", first_line=first + 1, role=role,
+                   diagnostics=[d for d in source.diagnostics if first < d.origin.line <= last + 1])
+            for first, last, piece_kind in found]
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -67,7 +83,7 @@ def read_file(path: Path, kind: Kind | None = None, name: str | None = None) -> 
     if not path.is_file():
         # A FIFO or device would block or never end: saved output is a regular file.
         raise InputError(f"{path}: is not a regular file")
-    return [source_from_bytes(_read_bytes(path), name or str(path), kind, role_of(Path(path.name)))]
+    return pieces_from_bytes(_read_bytes(path), name or str(path), kind, role_of(Path(path.name)))
 
 
 def read_dump(path: Path, kind: Kind | None = None) -> list[Source]:
@@ -83,7 +99,7 @@ def read_dump(path: Path, kind: Kind | None = None) -> list[Source]:
         if relative.name in _NOT_OUTPUT or any(part.startswith(".") for part in relative.parts):
             continue
         if file.is_file():
-            sources.append(source_from_bytes(_read_bytes(file), relative.as_posix(), kind, role_of(relative)))
+            sources.extend(pieces_from_bytes(_read_bytes(file), relative.as_posix(), kind, role_of(relative)))
         else:
             sources.append(Source(relative.as_posix(), Kind.UNKNOWN, "", role=role_of(relative),
                                   empty_reason="not a regular file (a link to nothing, a FIFO or a device)"))

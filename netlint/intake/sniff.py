@@ -78,6 +78,65 @@ def empty_reason(text: str) -> str | None:
     return None
 
 
+_PROSE = re.compile(r"[A-Za-z]{2,}[,.;:!?'()]*(?:\s+\S+){2,}")
+_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+# Fewer words than this beside a single output are more likely a line of that output
+# (`eth9: error fetching interface information: Device not found`) than a person's.
+_PROSE_WORDS = 8
+
+
+def _is_prose(lines: list[str]) -> bool:
+    """A person's words: most lines read as a sentence of three words or more (and it is not
+    markup, such as the comment libvirt writes above a network's XML)."""
+    if lines[0].lstrip().startswith("<"):
+        return False
+    return sum(1 for line in lines if _PROSE.search(line)) * 2 >= len(lines)
+
+
+def _block_kind(lines: list[str]) -> Kind:
+    """The kind of one blank-line-separated block. One matching line is not enough to start a
+    new piece (a stray line inside an output could look like something else); a marker is."""
+    kind = sniff("\n".join(lines))
+    if kind is Kind.UNKNOWN:
+        return Kind.PROSE if _is_prose(lines) else Kind.UNKNOWN
+    if any(k is kind and p.match(line) for k, p in _MARKERS for line in lines):
+        return kind
+    lines_of_kind = sum(1 for line in lines if any(k is kind and p.match(line) for k, p in _LINES))
+    return kind if lines_of_kind >= 2 else Kind.UNKNOWN
+
+
+def segment(text: str) -> list[tuple[int, int, Kind]]:
+    """Pieces of a text holding several outputs and a person's words between them, by the
+    shape of the content: `(first, last, kind)` with 0-based line indexes, covering every
+    line. Blocks are separated by blank lines; neighbours of one kind join, and a block of
+    no known kind stays with the output beside it, whose parser then reports its lines.
+    A text with one output and nothing that clearly reads as sentences is one piece."""
+    lines = text.split("\n")
+    blocks: list[tuple[int, int, Kind]] = []
+    start = None
+    for index, line in enumerate([*lines, ""]):
+        if line.strip() and start is None:
+            start = index
+        elif not line.strip() and start is not None:
+            blocks.append((start, index - 1, _block_kind(lines[start:index])))
+            start = None
+    outputs = {kind for _, _, kind in blocks if kind not in (Kind.PROSE, Kind.UNKNOWN)}
+    words = sum(len(_WORD.findall(" ".join(lines[a:b + 1]))) for a, b, kind in blocks if kind is Kind.PROSE)
+    if len(outputs) < 2 and (not outputs or words < _PROSE_WORDS):
+        return [(0, len(lines) - 1, next(iter(outputs), Kind.UNKNOWN))]
+    pieces: list[list] = []
+    for first, last, kind in blocks:
+        previous = pieces[-1] if pieces else None
+        if previous is not None and previous[2] is Kind.UNKNOWN and kind is not Kind.PROSE:
+            previous[1:] = [last, kind]  # a leading stray block joins the output after it
+        elif previous is not None and (kind is previous[2] or
+                                       (kind is Kind.UNKNOWN and previous[2] is not Kind.PROSE)):
+            previous[1] = last
+        else:
+            pieces.append([first, last, kind])
+    return [(first, last, kind) for first, last, kind in pieces]
+
+
 def sniff(text: str) -> Kind:
     lines = _head(text)
     for kind, marker in _MARKERS:

@@ -22,6 +22,7 @@ _MODULES: dict[Kind, str] = {
     Kind.IP_RULE: "ip_rule",
     Kind.SYSCTL: "sysctl",
     Kind.LIBVIRT_NETWORK_XML: "libvirt_network_xml",
+    Kind.IPTABLES_SAVE: "iptables_save",
 }
 
 
@@ -35,6 +36,9 @@ def parse(source: Source) -> ParseResult:
     that says so: listed, never dropped."""
     if source.empty_reason is not None:
         return ParseResult(source, None, list(source.diagnostics))
+    if source.kind is Kind.PROSE:
+        # A person's words: accounted for, never facts.
+        return ParseResult(source, None, list(source.diagnostics), recognized=source.last_line - source.first_line + 1)
     module = _MODULES.get(source.kind)
     if module is None:
         if source.kind is Kind.UNKNOWN:

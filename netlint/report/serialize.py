@@ -25,13 +25,19 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, _ADDRESSES):
         return str(value)
     if is_dataclass(value):
-        out: dict[str, Any] = {}
+        # A class with a TYPE (the iptables matches) says which it is: `{"type": "ports", …}`.
+        out: dict[str, Any] = {"type": value.TYPE} if hasattr(value, "TYPE") else {}
         for field in fields(value):
             key = "line" if field.name == "origin" else _RENAMED.get(field.name, field.name)
             out[key] = to_jsonable(getattr(value, field.name))
         return out
     if isinstance(value, dict):
+        # Facts kept by name for lookup (tables, chains) are lists of objects in JSON.
+        if value and all(is_dataclass(v) for v in value.values()):
+            return [to_jsonable(v) for v in value.values()]
         return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (frozenset, set)):
+        return sorted(to_jsonable(v) for v in value)
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
     return str(value)
