@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -75,5 +76,14 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"internal error: {type(error).__name__}: {error} (run with --debug for a traceback)")
 
 
+def run() -> None:
+    """The console script. Once the output is written, the process ends without freeing its
+    facts one by one: on a 100k-rule host that teardown alone takes a second."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

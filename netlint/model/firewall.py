@@ -9,6 +9,7 @@ does not interpret is a plain `ModuleMatch`: the trace treats it as *maybe*.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
@@ -31,9 +32,12 @@ TERMINAL_TARGETS = frozenset({"ACCEPT", "DROP", "REJECT", "RETURN", "MASQUERADE"
                               "NETMAP", "QUEUE", "NFQUEUE", "TPROXY", "CT", "NOTRACK", "SYNPROXY"})
 
 
+_PLAIN = re.compile(r"[\w.,:/+=@%*-]+")
+
+
 def quote(arg: str) -> str:
-    """An argument as iptables-save prints it: quoted when it holds blanks, quotes or is empty."""
-    if arg and not any(c in arg for c in ' \t"\'\\'):
+    """An argument as iptables-restore reads it back: quoted unless it is plain word characters."""
+    if _PLAIN.fullmatch(arg):
         return arg
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

@@ -51,17 +51,6 @@ class ParsedRule:
     problems: list[RuleProblem] = field(default_factory=list)
 
 
-def tokenize(text: str) -> list[tuple[str, int]]:
-    """Tokens with their offsets; a quoted token is unquoted and unescaped."""
-    tokens = []
-    for m in _TOKEN.finditer(text):
-        token = m.group()
-        if token[0] == '"':
-            token = _UNESCAPE.sub(r"\1", token[1:-1] if len(token) > 1 and token.endswith('"') else token[1:])
-        tokens.append((token, m.start()))
-    return tokens
-
-
 def _is_option(token: str) -> bool:
     """`-x`/`--xyz` starts an option; `-1` or `-` (an argument) does not."""
     return len(token) > 1 and token[0] == "-" and not token[1].isdigit()
@@ -252,122 +241,166 @@ def typed_module(module: str, options: list[Option]) -> ModuleMatch:
 
 
 # ---- one rule ----------------------------------------------------------------------------
+# A rule's tokens fall into segments, each one match, the target or the counters:
+# `! -s 10.0.0.0/8` | `-p tcp` | `-m tcp ! --dport 22` | `-j REJECT --reject-with tcp-reset`.
+# A segment's facts depend on its tokens alone, so each distinct segment is built once and
+# its facts shared by every rule that has it (big rulesets repeat most segments): facts in
+# a Ruleset are values, never to be changed in place.
+
+_MAIN = {"-s", "-d", "-i", "-o", "-p", "-f", "-m", "-j", "-g", "-c"}
+_MATCH, _TARGET, _COUNTERS = 0, 1, 2
+_Built = tuple[int, Match | Target | Counters | None, str | None]  # slot, facts, problem
+_CACHE_LIMIT = 1 << 18
+_cache: dict[tuple[str, ...], _Built] = {}
+
+
+def unquote(token: str) -> str:
+    if token[:1] != '"':
+        return token
+    inner = token[1:-1] if len(token) > 1 and token.endswith('"') else token[1:]
+    return _UNESCAPE.sub(r"\1", inner)
+
+
+def tokenize(text: str) -> list[str]:
+    """The tokens of a rule; a quoted token is unquoted and unescaped."""
+    return [unquote(t) for t in _TOKEN.findall(text)]
+
+
+def _segments(tokens: list[str]) -> list[tuple[int, tuple[str, ...]]]:
+    """Split tokens (quoted ones still quoted) into segments: `(index of the first token,
+    tokens)`. An option that `-p` loads by itself (`-p tcp --dport 22`) gets the module it
+    implies (`-m tcp --dport 22`)."""
+    out: list[tuple[int, list[str]]] = []
+    current: list[str] | None = None  # the open segment: it takes arguments
+    flag = ""  # its option: --options belong to it when it is -m, -j or -g
+    protocol = ""
+    pending = -1  # index of a `!` waiting for its option
+    for i, token in enumerate(tokens):
+        if token == "!":
+            pending = i
+            continue
+        name = _ALIASES.get(token, token)
+        negation = ["!"] if pending >= 0 else []
+        first = pending if pending >= 0 else i
+        pending = -1
+        if name in _MAIN:
+            current, flag = [*negation, name], name
+            out.append((first, current))
+            if name == "-p" and i + 1 < len(tokens):
+                protocol = unquote(tokens[i + 1]).lower()
+            continue
+        if name[:2] == "--" and len(name) > 2:
+            if flag not in ("-m", "-j", "-g"):
+                implicit = name in _IMPLICIT and protocol
+                current = ["-m", _IMPLICIT_MODULE.get(protocol, protocol)] if implicit else []
+                flag = "-m" if implicit else ""
+                out.append((first, current))
+            current.extend([*negation, name])
+            continue
+        if current is None:
+            current, flag = [], ""
+            out.append((first, current))
+        current.extend([*negation, token])
+    if pending >= 0:
+        out.append((pending, ["!"]))
+    return [(first, tuple(seg)) for first, seg in out]
+
+
+def _options(tokens: tuple[str, ...]) -> list[Option]:
+    """`[!] --name args…` groups; `--dport ! 22` (the old place of `!`) is read as negated."""
+    options: list[Option] = []
+    i, count = 0, len(tokens)
+    while i < count:
+        negated = tokens[i] == "!"
+        if negated:
+            i += 1
+        if i >= count:
+            break
+        name, j = tokens[i], i + 1
+        if j < count and tokens[j] == "!" and j + 1 < count and not _is_option(tokens[j + 1]):
+            negated, j = True, j + 1
+        start = j
+        while j < count and tokens[j] != "!" and not _is_option(tokens[j]):
+            j += 1
+        if not _is_option(name):
+            raise ValueError(f"unexpected {name!r}")
+        options.append(Option(name, tuple(unquote(t) for t in tokens[start:j]), negated))
+        i = j
+    return options
+
+
+def _build(segment: tuple[str, ...]) -> _Built:
+    negated = segment[0] == "!"
+    body = segment[1:] if negated else segment
+    if not body:
+        return _MATCH, None, "'!' negates nothing"
+    flag, args = body[0], body[1:]
+    if negated and flag in ("-m", "-j", "-g", "-c"):
+        return _MATCH, None, f"'!' cannot negate {flag}"
+    if flag not in _MAIN:
+        if flag.startswith("--"):
+            return _MATCH, None, f"option {flag} belongs to no match (no -m before it)"
+        return _MATCH, None, f"unexpected {unquote(flag)!r}"
+    if flag == "-f":
+        return _MATCH, FragmentMatch(negated), None
+    if not args:
+        return _MATCH, None, f"{flag} needs an argument"
+    arg, rest = unquote(args[0]), args[1:]
+    if arg == "!" and rest and flag in ("-s", "-d", "-i", "-o", "-p"):  # `-s ! 10.0.0.0/8`, iptables < 1.4.3
+        negated, arg, rest = True, unquote(rest[0]), rest[1:]
+    if flag in ("-s", "-d", "-i", "-o", "-p") and rest:
+        return _MATCH, None, f"unexpected {unquote(rest[0])!r} after {flag} {arg}"
+    if flag in ("-s", "-d"):
+        try:
+            return _MATCH, AddressMatch("source" if flag == "-s" else "destination", network(arg), negated), None
+        except ValueError:
+            return _MATCH, None, f"{flag}: {arg!r} is not an address or network"
+    if flag in ("-i", "-o"):
+        return _MATCH, InterfaceMatch("in" if flag == "-i" else "out", arg, negated), None
+    if flag == "-p":
+        return _MATCH, ProtocolMatch(arg.lower(), negated), None
+    if flag == "-c":
+        if len(args) == 2 and all(a.isdigit() for a in args):
+            return _COUNTERS, Counters(int(args[0]), int(args[1])), None
+        return _COUNTERS, None, "-c needs packet and byte counts"
+    try:
+        options = _options(rest)
+    except ValueError as error:
+        return _MATCH, None, f"{flag} {arg}: {error}"
+    if flag == "-m":
+        try:
+            return _MATCH, typed_module(arg, options), None
+        except ValueError as error:
+            return _MATCH, ModuleMatch(arg, options), f"-m {arg}: {error}"
+    return _TARGET, Target(arg, options, goto=flag == "-g"), None
+
 
 def parse_rule(text: str) -> ParsedRule:
     """The matches, target and counters of a rule's options (the part after `-A CHAIN`)."""
     out = ParsedRule()
-    tokens = tokenize(text)
-    count = len(tokens)
-    i = 0
-    negate_at: int | None = None
-    module: tuple[str, list[Option], int] | None = None  # name, options, offset of `-m`
-    protocol = ""
-    target: Target | None = None
-
-    def close_module() -> None:
-        nonlocal module
-        if module is not None:
-            name, options, offset = module
-            try:
-                out.matches.append(typed_module(name, options))
-            except ValueError as error:
-                out.matches.append(ModuleMatch(name, options))
-                out.problems.append(RuleProblem(f"-m {name}: {error}", offset))
-            module = None
-
-    def args_from(j: int) -> tuple[tuple[str, ...], int]:
-        start = j
-        while j < count and not _is_option(tokens[j][0]) and tokens[j][0] != "!":
-            j += 1
-        return tuple(t for t, _ in tokens[start:j]), j
-
-    def one_arg(j: int, name: str, offset: int) -> str | None:
-        if j < count and not _is_option(tokens[j][0]):
-            return tokens[j][0]
-        out.problems.append(RuleProblem(f"{name} needs an argument", offset))
-        return None
-
-    while i < count:
-        token, offset = tokens[i]
-        if token == "!":
-            negate_at = offset
-            i += 1
+    problems: list[tuple[int, str]] = []
+    matches = out.matches
+    for first, segment in _segments(_TOKEN.findall(text)):
+        built = _cache.get(segment)
+        if built is None:
+            if len(_cache) >= _CACHE_LIMIT:
+                _cache.clear()
+            built = _cache[segment] = _build(segment)
+        slot, facts, problem = built
+        if problem is not None:
+            problems.append((first, problem))
+        if facts is None:
             continue
-        negated, negate_at = negate_at is not None, None
-        name = _ALIASES.get(token, token)
-        if target is not None and name not in ("-c",):
-            if _is_option(token):
-                args, j = args_from(i + 1)
-                target.options.append(Option(name, args, negated))
-                i = j
-            else:
-                out.problems.append(RuleProblem(f"unexpected {token!r} after the target", offset))
-                i += 1
-            continue
-        if name in ("-s", "-d", "-i", "-o", "-p"):
-            arg = one_arg(i + 1, token, offset)
-            i += 2 if arg is not None else 1
-            if arg is None:
-                continue
-            if arg == "!":  # `-s ! 10.0.0.0/8`, the pre-1.4.3 spelling
-                negated, arg = True, one_arg(i, token, offset)
-                i += 1
-                if arg is None:
-                    continue
-            close_module()
-            if name in ("-s", "-d"):
-                try:
-                    out.matches.append(AddressMatch("source" if name == "-s" else "destination", network(arg), negated))
-                except ValueError:
-                    out.problems.append(RuleProblem(f"{token}: {arg!r} is not an address or network", offset))
-            elif name in ("-i", "-o"):
-                out.matches.append(InterfaceMatch("in" if name == "-i" else "out", arg, negated))
-            else:
-                protocol = arg.lower()
-                out.matches.append(ProtocolMatch(protocol, negated))
-        elif name == "-f":
-            close_module()
-            out.matches.append(FragmentMatch(negated))
-            i += 1
-        elif name == "-m":
-            close_module()
-            arg = one_arg(i + 1, token, offset)
-            if arg is not None:
-                module = (arg, [], offset)
-            i += 2 if arg is not None else 1
-        elif name in ("-j", "-g"):
-            close_module()
-            arg = one_arg(i + 1, token, offset)
-            if arg is not None:
-                target = Target(arg, goto=name == "-g")
-                out.target = target
-            i += 2 if arg is not None else 1
-        elif name == "-c":
-            args, j = args_from(i + 1)
-            if len(args) == 2 and all(a.isdigit() for a in args):
-                out.counters = Counters(int(args[0]), int(args[1]))
-            else:
-                out.problems.append(RuleProblem("-c needs packet and byte counts", offset))
-            i = j
-        elif _is_option(token) and token.startswith("--"):
-            args, j = args_from(i + 1)
-            if not args and not negated and j + 1 < count and tokens[j][0] == "!" \
-                    and not _is_option(tokens[j + 1][0]):
-                # `--dport ! 22`: the old place of `!`, after the option's name.
-                args, j = args_from(j + 1)
-                negated = True
-            name = _ALIASES.get(token, token)
-            if module is None and name in _IMPLICIT and protocol:
-                module = (_IMPLICIT_MODULE.get(protocol, protocol), [], offset)
-            if module is None:
-                out.problems.append(RuleProblem(f"option {token} belongs to no match (no -m before it)", offset))
-            else:
-                module[1].append(Option(name, args, negated))
-            i = j
+        if slot == _MATCH:
+            matches.append(facts)
+        elif slot == _TARGET:
+            if out.target is not None:
+                problems.append((first, f"a second target ({facts.name})"))
+            out.target = facts
         else:
-            out.problems.append(RuleProblem(f"unexpected {token!r}", offset))
-            i += 1
-    close_module()
-    if negate_at is not None:
-        out.problems.append(RuleProblem("'!' negates nothing", negate_at))
+            out.counters = facts
+    if problems:
+        offsets = [m.start() for m in _TOKEN.finditer(text)]
+        out.problems = [RuleProblem(message, offsets[first] if first < len(offsets) else 0)
+                        for first, message in problems]
     return out

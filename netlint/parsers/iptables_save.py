@@ -62,37 +62,36 @@ _MANGLE_TARGETS = frozenset({"CHECKSUM", "MARK", "CONNMARK", "TCPMSS", "TOS", "T
 _RAW_TARGETS = frozenset({"NOTRACK", "CT"})
 
 
+_RULE = re.compile(r"([ \t]*)(?:\[(\d+):(\d+)\][ \t]+)?-([AI])[ \t]+(\S+)[ \t]*")
+
+
 class _Lines(Transformer):
-    """Each line becomes `(kind, line number, text…)`; the order is checked in Python."""
+    """Each line becomes `(kind, line number, …)`; the order is checked in Python."""
 
     def table(self, c):
-        return ("table", c[0].line, str(c[0]))
+        return ("table", c[0].line, c[0].strip())
 
-    def chain(self, c):
-        return ("chain", c[0].line, str(c[0]))
+    def chains(self, c):
+        return ("chains", c[0].line, c[0])
 
-    def rule(self, c):
-        counters = str(c[0]) if c[0].type == "COUNTERS" else None
-        append = c[1] if counters else c[0]
-        options = c[-1] if c[-1].type == "RULE_OPTIONS" else None
-        column = options.column if options is not None else None
-        return ("rule", append.line, append[1] == "I", append.split(None, 1)[1], str(options or ""), column,
-                counters)
+    def rules(self, c):
+        return ("rules", c[0].line, c[0])
 
     def policy(self, c):
-        return ("policy", c[0].line, str(c[0]))
+        return ("policy", c[0].line, c[0].strip())
 
     def new_chain(self, c):
-        return ("new_chain", c[0].line, str(c[0]))
+        return ("new_chain", c[0].line, c[0].strip())
 
     def commit(self, c):
         return ("commit", c[0].line)
 
     def comment(self, c):
-        return ("comment", c[0].line, str(c[0]))
+        return ("comment", c[0].line, c[0].strip())
 
     def other(self, c):
-        return ("other", c[0].line, str(c[0]), c[0].column)
+        text = c[0].rstrip("\n")
+        return ("other", c[0].line, text, len(text) - len(text.lstrip()) + 1)
 
     def start(self, c):
         return c
@@ -172,20 +171,29 @@ class _Builder:
         elif not chain.builtin and policy is not None:
             self.warn(line, f"user chain {name} has a policy ({policy}); only built-in chains have one", text)
 
-    def on_rule(self, line: int, insert: bool, chain_name: str, options: str, column: int | None,
-                counters: str | None) -> None:
+    def on_rules(self, first: int, text: str) -> None:
+        for line, rule in enumerate(text.rstrip("\n").split("\n"), first):
+            m = _RULE.match(rule)
+            counters = Counters(int(m.group(2)), int(m.group(3))) if m.group(2) else None
+            # m.end() + 1: the 1-based column where the options start, for problems inside them
+            self.on_rule(line, m.group(4) == "I", m.group(5), rule[m.end():].rstrip(), m.end() + 1, counters)
+
+    def on_chains(self, first: int, text: str) -> None:
+        for line, chain in enumerate(text.rstrip("\n").split("\n"), first):
+            self.on_chain(line, chain.strip())
+
+    def on_rule(self, line: int, insert: bool, chain_name: str, options: str, column: int,
+                counters: Counters | None) -> None:
         position = 1
         if insert:
             number, _, rest = options.partition(" ")
             if number.isdigit():
                 stripped = rest.lstrip()
-                if column is not None:
-                    column += len(options) - len(stripped)
+                column += len(options) - len(stripped)
                 position, options = int(number), stripped
         parsed = parse_rule(options)
         for problem in parsed.problems:
-            self.ctx.report(Line(line, self.text(line)), problem.message,
-                            column + problem.offset if column is not None else None)
+            self.ctx.report(Line(line, self.text(line)), problem.message, column + problem.offset)
         table = self.table if self.table is not None and not self.table.committed else None
         if table is None:
             table = self.fragment_table(line, chain_name, parsed.target.name if parsed.target else None)
@@ -198,8 +206,7 @@ class _Builder:
             chain = Chain(chain_name, table.name, None)
             table.chains[chain_name] = chain
         if counters is not None:
-            packets, bytes_ = counters[1:-1].split(":")
-            parsed.counters = Counters(int(packets), int(bytes_))
+            parsed.counters = counters
         rule = Rule(table.name, chain_name, len(chain.rules) + 1, self.ctx.origin(line), parsed.matches,
                     parsed.target, parsed.counters)
         if insert:
@@ -311,9 +318,7 @@ def parse(source: Source) -> ParseResult:
     try:
         for item in _GRAMMAR.parse(source.text):
             kind, line = item[0], item[1] + offset
-            if kind == "rule":
-                builder.on_rule(line, *item[2:])
-            elif kind == "other":
+            if kind == "other":
                 ctx.report(Line(line, item[2]), "not an iptables-save line", item[3])
             elif kind == "commit":
                 builder.on_commit(line, "COMMIT")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..model.firewall import Ruleset
 from ..model import (BrctlData, BridgeLinkData, Diagnostic, InterfacesData, IpRulesData, LibvirtNetworkData,
                      ParseResult, RoutePrintData, RoutesData, SysctlData)
 from .serialize import to_jsonable
@@ -72,6 +73,21 @@ def _routes(routes: list) -> list[str]:
     return out
 
 
+def _ruleset(data: Ruleset) -> list[str]:
+    """Built-in chains with policy and rule count; user chains counted, not listed (a
+    Kubernetes host has tens of thousands)."""
+    head = [f"IPv{data.family}" if data.family else "", f"backend {data.backend}" if data.backend else ""]
+    out = [f"  {' '.join(h for h in head if h)}".rstrip()] if any(head) else []
+    for table in data.tables.values():
+        builtin = [c for c in table.chains.values() if c.builtin]
+        user = [c for c in table.chains.values() if not c.builtin]
+        chains = ", ".join(f"{c.name} {c.policy or 'policy unknown'} ({len(c.rules)} rules)" for c in builtin)
+        out.append(f"  *{table.name}: {chains}" + (f"; {len(user)} user chains with "
+                                                    f"{sum(len(c.rules) for c in user)} rules" if user else ""))
+    out.extend(f"  iptables warns: {w}" for w in data.warnings)
+    return out
+
+
 def _summary(data: Any) -> list[str]:
     if isinstance(data, InterfacesData):
         return _interfaces(data)
@@ -89,6 +105,8 @@ def _summary(data: Any) -> list[str]:
     if isinstance(data, SysctlData):
         return [f"  {len(data.entries)} keys"] + [f"  {e.key} = {e.value}" for e in data.entries
                                                   if "forward" in e.key or "rp_filter" in e.key or "bridge-nf" in e.key]
+    if isinstance(data, Ruleset):
+        return _ruleset(data)
     if isinstance(data, LibvirtNetworkData) and data.network is not None:
         net = data.network
         ips = ", ".join(str(ip.address) for ip in net.ips)
