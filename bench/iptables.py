@@ -40,12 +40,14 @@ import time
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
+from typing import ClassVar
 
 REPO = Path(__file__).resolve().parent.parent
 SIZES = (1_000, 10_000, 100_000, 200_000)
 TIME_RATIO_TARGET = 3.0
 MEMORY_TARGET_MB = 300
 LINEARITY_TOLERANCE = 1.25
+PARSER_FILES = ["netlint/parsers/iptables_save.py", "netlint/parsers/iptables_rule.py", "grammars/iptables_save.lark"]
 
 MASQ_MARK = "0x4000/0x4000"
 CLUSTER_CIDR = "10.244.0.0/16"
@@ -76,9 +78,9 @@ def saved_probability(share: float) -> str:
 class _Dump:
     """The rules of each table, chain by chain, in the order iptables-save prints them."""
 
-    BUILTIN = {"mangle": ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"],
-               "filter": ["INPUT", "FORWARD", "OUTPUT"],
-               "nat": ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"]}
+    BUILTIN: ClassVar[dict[str, list[str]]] = {"mangle": ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"],
+                                               "filter": ["INPUT", "FORWARD", "OUTPUT"],
+                                               "nat": ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"]}
 
     def __init__(self):
         self.chains: dict[str, dict[str, list[str]]] = {t: {c: [] for c in b} for t, b in self.BUILTIN.items()}
@@ -120,8 +122,8 @@ def _fixed_rules(dump: _Dump) -> None:
                  "LIBVIRT_FWI", "LIBVIRT_FWO", "LIBVIRT_FWX", "LIBVIRT_INP", "LIBVIRT_OUT")
     for spec in ["-j LIBVIRT_INP",
                  '-m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS',
-                 '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" '
-                 "-j KUBE-EXTERNAL-SERVICES",
+                 ('-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" '
+                  "-j KUBE-EXTERNAL-SERVICES"),
                  "-j KUBE-FIREWALL"]:
         dump.add("filter", "INPUT", spec)
     for spec in ["-j DOCKER-USER", "-j DOCKER-ISOLATION-STAGE-1",
@@ -129,8 +131,8 @@ def _fixed_rules(dump: _Dump) -> None:
                  "-i docker0 ! -o docker0 -j ACCEPT", "-i docker0 -o docker0 -j ACCEPT",
                  '-m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
                  '-m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
-                 '-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" '
-                 "-j KUBE-EXTERNAL-SERVICES",
+                 ('-m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" '
+                  "-j KUBE-EXTERNAL-SERVICES"),
                  "-j LIBVIRT_FWX", "-j LIBVIRT_FWI", "-j LIBVIRT_FWO"]:
         dump.add("filter", "FORWARD", spec)
     for spec in ["-j LIBVIRT_OUT",
@@ -232,13 +234,13 @@ def _service_rules(rng: random.Random, cluster: _Cluster, index: int) -> list[tu
         nodeport = cluster.node_port() if node_port else None
         if not endpoints:
             rules.append(("filter", "KUBE-SERVICES",
-                          f"-d {cluster_ip}/32 -p {proto} -m comment --comment \"{svc_port} has no endpoints\" "
-                          f"-m {proto} --dport {port} -j REJECT --reject-with icmp-port-unreachable"))
+                          (f"-d {cluster_ip}/32 -p {proto} -m comment --comment \"{svc_port} has no endpoints\" "
+                           f"-m {proto} --dport {port} -j REJECT --reject-with icmp-port-unreachable")))
             if nodeport is not None:
                 rules.append(("filter", "KUBE-EXTERNAL-SERVICES",
-                              f"-p {proto} -m comment --comment \"{svc_port} has no endpoints\" "
-                              f"-m addrtype --dst-type LOCAL -m {proto} --dport {nodeport} "
-                              "-j REJECT --reject-with icmp-port-unreachable"))
+                              (f"-p {proto} -m comment --comment \"{svc_port} has no endpoints\" "
+                               f"-m addrtype --dst-type LOCAL -m {proto} --dport {nodeport} "
+                               "-j REJECT --reject-with icmp-port-unreachable")))
             continue
         svc = chain_name("KUBE-SVC-", f"{svc_port}{proto}")
         rules.append(("nat", "KUBE-SERVICES", f"! -s {CLUSTER_CIDR} -d {cluster_ip}/32 {match} -j KUBE-MARK-MASQ"))
@@ -253,8 +255,8 @@ def _service_rules(rng: random.Random, cluster: _Cluster, index: int) -> list[tu
             statistic = f" -m statistic --mode random --probability {saved_probability(1 / left)}" if left > 1 else ""
             rules.append(("nat", svc, f"-m comment --comment \"{svc_port}\"{statistic} -j {sep}"))
             rules.append(("nat", sep, f"-s {pod_ip}/32 -m comment --comment \"{svc_port}\" -j KUBE-MARK-MASQ"))
-            rules.append(("nat", sep, f"-p {proto} -m comment --comment \"{svc_port}\" -m {proto} "
-                                      f"-j DNAT --to-destination {pod_ip}:{target_port}"))
+            rules.append(("nat", sep, (f"-p {proto} -m comment --comment \"{svc_port}\" -m {proto} "
+                                       f"-j DNAT --to-destination {pod_ip}:{target_port}")))
     return rules
 
 
@@ -327,7 +329,7 @@ def run_process(command: list[str], repeat: int) -> Run:
 
 def _gnu_time() -> bool:
     try:
-        probe = subprocess.run([GNU_TIME, "--version"], capture_output=True, text=True)
+        probe = subprocess.run([GNU_TIME, "--version"], capture_output=True, text=True, check=False)
     except OSError:
         return False
     return "GNU" in probe.stdout + probe.stderr
@@ -352,10 +354,10 @@ def iptables_backend() -> tuple[list[str] | None, str]:
         return None, "iptables-restore or unshare is not installed"
     if os.geteuid() != 0:
         return None, "not root: a fresh network namespace (unshare -n) needs root"
-    probe = subprocess.run([unshare, "-n", "true"], capture_output=True, text=True)
+    probe = subprocess.run([unshare, "-n", "true"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         return None, f"unshare -n failed: {probe.stderr.strip()}"
-    version = subprocess.run(["iptables", "--version"], capture_output=True, text=True).stdout.strip()
+    version = subprocess.run(["iptables", "--version"], capture_output=True, text=True, check=False).stdout.strip()
     return [unshare, "-n", restore, "--test"], f"{version}; {restore} -> {os.path.realpath(restore)}"
 
 
@@ -363,7 +365,7 @@ def check_roundtrip(path: Path) -> str:
     """Loads the dump into a fresh namespace and diffs what iptables-save prints back, so the
     generator stays faithful to the real output format (counters and comment lines aside)."""
     script = f"iptables-restore < '{path}' && iptables-save"
-    saved = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True, text=True)
+    saved = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True, text=True, check=False)
     if saved.returncode != 0:
         return f"round trip failed: {saved.stderr.strip()}"
 
@@ -377,7 +379,7 @@ def check_roundtrip(path: Path) -> str:
     return f"round trip: {len(differ)} lines differ, first: ours {first[0]!r} / iptables-save {first[1]!r}"
 
 
-def profile(path: Path, top: int) -> None:
+def profile(path: Path, top: int, repeat: int) -> None:
     """cProfile of the in-process parse, after a small parse has built the grammar."""
     sys.path.insert(0, str(REPO))
     from netlint.intake import read_file
@@ -387,15 +389,18 @@ def profile(path: Path, top: int) -> None:
     (warm,) = read_file(path.with_name("warm-up.txt"), Kind.IPTABLES_SAVE)
     parse(warm)
     (source,) = read_file(path, Kind.IPTABLES_SAVE)
-    start = time.perf_counter()
-    result = parse(source)
-    plain = time.perf_counter() - start
-    del result
+    plain = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = parse(source)
+        plain = min(plain, time.perf_counter() - start)
+        del result
     profiler = cProfile.Profile()
     profiler.enable()
     result = parse(source)
     profiler.disable()
-    print(f"\nin-process parse of {path.name}: {plain:.2f} s without the profiler (status {result.status.value})")
+    print(f"\nin-process parse of {path.name}: {plain:.2f} s without the profiler "
+          f"(best of {repeat}; status {result.status.value})")
     stream = io.StringIO()
     pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(top)
     print(stream.getvalue().rstrip())
@@ -426,6 +431,11 @@ def main() -> int:
           + ", ".join(f"{s} rules {files[s].stat().st_size / 1e6:.1f} MB" for s in sizes))
 
     netlint = netlint_command()
+    digest = hashlib.sha256(b"".join((REPO / f).read_bytes() for f in PARSER_FILES)).hexdigest()[:12]
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          check=False)
+    print(f"parser: commit {head.stdout.strip() or '?'}, sources sha256 {digest}; "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     restore, backend = iptables_backend()
     print(f"netlint: {' '.join(netlint)} parse FILE --kind iptables-save --format text")
     print(f"iptables-restore --test: {backend}" + (" (in a fresh netns: unshare -n)" if restore else " -- skipped"))
@@ -500,7 +510,7 @@ def main() -> int:
     for problem in problems:
         print(f"problem: {problem}")
     if args.profile:
-        profile(files[args.profile], args.top)
+        profile(files[args.profile], args.top, args.repeat)
     if problems and any(rows[s][0].returncode not in (0, 1) for s in sizes):
         return 2
     return 1 if args.strict and (False in verdicts or problems) else 0

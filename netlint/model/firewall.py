@@ -350,6 +350,8 @@ class Ruleset:
                 c = chain.counters or Counters(0, 0)
                 out.append(f":{chain.name} {chain.policy or '-'} [{c.packets}:{c.bytes}]")
             for chain in table.chains.values():
-                out.extend(rule.render() for rule in chain.rules)
+                for rule in chain.rules:
+                    c = rule.counters
+                    out.append(f"[{c.packets}:{c.bytes}] {rule.render()}" if c else rule.render())
             out.append("COMMIT")
         return "\n".join(out) + "\n"

@@ -221,6 +221,9 @@ class _Builder:
         """A rule outside any table: a pasted fragment. Its table is inferred (once per chain)."""
         if self.dash_s:
             return self.open_table("filter", None)
+        if any(t.origin is not None for t in self.ruleset.tables.values()):
+            self.warn(line, "rule outside a table (after COMMIT): iptables-restore would refuse it",
+                      self.text(line))
         name = self.inferred.get(chain)
         if name is None:
             name = self.inferred[chain] = infer_table(chain, target)
