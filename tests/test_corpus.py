@@ -10,10 +10,12 @@ from netlint.model import Status
 from netlint.parsers import parse
 from tests.conftest import require_corpus
 
-FOLDERS = ["ip-addr", "brctl-show", "route", "route-print-windows", "ip-route", "netstat-rn", "sysctl"]
+FOLDERS = ["ip-addr", "brctl-show", "route", "route-print-windows", "ip-route", "netstat-rn", "sysctl",
+           "iptables-save"]
 
-# What printed each file, by a person's reading of the file and of corpus/SOURCES.md.
-# `netstat -rne`/`-rnee` print exactly `route -n`/`route -ee`'s table, so they are `route`.
+# What printed each file, by a person's reading of the file and of corpus/SOURCES.md: the kind
+# of each piece, in order (a paste holds several). `netstat -rne`/`-rnee` print exactly
+# `route -n`/`route -ee`'s table, so they are `route`.
 EXPECTED_KIND = {
     "ip-addr/insights-ip-addr-bond-vlan-tunnels.txt": "ip-addr",
     "ip-addr/insights-ip-d-s-link-bond-altname-permaddr.txt": "ip-addr",
@@ -79,6 +81,46 @@ EXPECTED_KIND = {
     "libvirt-rules/forward-dev.xml": "libvirt-network-xml",
     "libvirt-rules/isolated.xml": "libvirt-network-xml",
     "libvirt-rules/route-default.xml": "libvirt-network-xml",
+    "iptables-save/insights-ip6tables-save-v1.4.21-rhel7-5tables.txt": "iptables-save",
+    "iptables-save/insights-iptables-save-v1.4.7-rhel6.txt": "iptables-save",
+    "iptables-save/iptsem-docker-topos1.txt": "iptables-save",
+    "iptables-save/iptsem-gopherproxy-meulie-net.txt": "iptables-save",
+    "iptables-save/iptsem-medium-sized-company-ippart.txt": "iptables-save",
+    "iptables-save/iptsem-parser-test-stress-ip6.txt": "iptables-save",
+    "iptables-save/iptsem-parser-test-stress.txt": "iptables-save",
+    "iptables-save/iptsem-synology-jun-2015-cleanup.txt": "iptables-save",
+    "iptables-save/iptsem-topos-factory-by-linux-kernel.txt": "iptables-save",
+    "iptables-save/iptsem-topos-factory.txt": "iptables-save",
+    "iptables-save/iptsem-worst-case.txt": "iptables-save",
+    "iptables-save/netnetwork-corny-docker-topos4.1-established.txt": "iptables-save",
+    "iptables-save/netnetwork-corny-docker-topos4.1.txt": "iptables-save",
+    "iptables-save/netnetwork-eduroam-laptop.txt": "iptables-save",
+    "iptables-save/netnetwork-ferm-dmz-router.txt": "iptables-save",
+    "iptables-save/netnetwork-home-user.txt": "iptables-save",
+    "iptables-save/netnetwork-internal-office-fw.txt": "iptables-save",
+    "iptables-save/netnetwork-ipv6-server-nat64-router.txt": "iptables-save",
+    "iptables-save/netnetwork-kornwall.txt": "iptables-save",
+    "iptables-save/netnetwork-medium-sized-company-mainfw-2016-01-31.txt": "iptables-save",
+    "iptables-save/netnetwork-memphis-testbed.txt": "iptables-save",
+    "iptables-save/netnetwork-openlab-stettenstr.txt": "iptables-save",
+    "iptables-save/netnetwork-psa-team-a-2016-01-27.txt": "iptables-save",
+    "iptables-save/netnetwork-qubesos-unikernel-blog.txt": "prose iptables-save ip-addr",  # a blog paste: words, then two outputs
+    "iptables-save/netnetwork-serverfault-765855.txt": "iptables-save",
+    "iptables-save/netnetwork-serverfault-769294.txt": "iptables-save",
+    "iptables-save/netnetwork-sqrl-shorewall-akachan-2014.txt": "iptables-save",
+    "iptables-save/netnetwork-sqrl-shorewall-spoofing-protection-2015.txt": "iptables-save",
+    "iptables-save/netnetwork-srvs-ufw-server1.txt": "iptables-save",
+    "iptables-save/netnetwork-synology-ds414-2016-07.txt": "iptables-save",
+    "iptables-save/netnetwork-synology-ds414-ip6-2016-07.txt": "iptables-save",
+    "iptables-save/netnetwork-tails-os-1.5.txt": "iptables-save",
+    "iptables-save/netnetwork-tum-i8-2013-10-20.txt": "iptables-save",
+    "iptables-save/netnetwork-tum-i8-2015-05-13.txt": "iptables-save",
+    "iptables-save/netnetwork-tum-i8-2015-05-15.txt": "iptables-save",
+    "iptables-save/netnetwork-tum-i8-2016-06-27.txt": "iptables-save",
+    "iptables-save/netnetwork-tum-i8-ip6-2016-06-27.txt": "iptables-save",
+    "iptables-save/netnetwork-ugent.txt": "iptables-save",
+    "iptables-save/netnetwork-veroneau-net.txt": "iptables-save",
+    "iptables-save/netnetwork-vsrv.txt": "iptables-save",
 }
 
 # Files that truly cannot be `parsed`, with the reason (at most three).
@@ -100,10 +142,10 @@ def test_table_covers_every_corpus_file():
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", sorted(EXPECTED_KIND))
 def test_corpus_file_is_sniffed_and_parsed(name):
-    path = require_corpus() / name
-    (source,) = read_file(path, name=name)
-    assert source.kind.value == EXPECTED_KIND[name]
-    result = parse(source)
+    pieces = read_file(require_corpus() / name, name=name)
+    assert [p.kind.value for p in pieces] == EXPECTED_KIND[name].split()
     expected = Status.FAILED if name in NOT_PARSED else Status.PARSED
-    assert result.status is expected, [(d.origin.line, d.message, d.text) for d in result.diagnostics][:5]
+    for piece in pieces:
+        result = parse(piece)
+        assert result.status is expected, [(d.origin.line, d.message, d.text) for d in result.diagnostics][:5]
 

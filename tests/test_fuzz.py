@@ -12,6 +12,7 @@ from tests.conftest import CORPUS, FIXTURES
 
 KINDS = supported_kinds()
 CORPUS_FOLDERS = ["ip-addr", "brctl-show", "route", "route-print-windows", "ip-route", "netstat-rn", "sysctl",
+                  "iptables-save", "iptables-L",
                   "libvirt-rules"]
 
 

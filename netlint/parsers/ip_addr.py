@@ -53,6 +53,14 @@ _MAX_DIGITS = 20
 # A line this long that is followed by an unindented fragment was most likely hard-wrapped
 # (terminals and mailers wrap at 72 to 80 columns, far beyond most `ip` lines but -d/-o ones).
 _WRAP_WIDTH = 72
+# A mailer wraps at a word boundary and drops the blank there: the line is shorter, but its
+# next word would have passed this margin.
+_MAIL_MARGIN = 70
+
+
+def _may_be_wrapped(line: str, fragment: str) -> bool:
+    next_word = fragment.split(None, 1)[0] if fragment.strip() else ""
+    return len(line) >= _WRAP_WIDTH or len(line) + 1 + len(next_word) > _MAIL_MARGIN
 _ONELINE_RECORD = re.compile(r"\s*[0-9]+:\s")
 _REDACTED_ADDRESS = re.compile(r"[0-9A-Fa-f:.]*[Xx][0-9A-Fa-fXx:.]*(?:/[0-9]+)?")
 
@@ -359,10 +367,13 @@ class _Assembler:
 
     def wrapped(self, line: Line, fragment: Line) -> bool:
         """Reads `line` and the `fragment` that continues it as one line, if that works."""
-        joined = line.text.rstrip("\r") + fragment.text
-        try:
-            facts = [_read(piece) for _, piece in _pieces(joined)]
-        except _PieceError:
+        for glue in ("", " "):  # a terminal cuts anywhere; a mailer drops the blank it breaks at
+            try:
+                facts = [_read(piece) for _, piece in _pieces(line.text.rstrip("\r") + glue + fragment.text)]
+                break
+            except _PieceError:
+                continue
+        else:
             return False
         for fact in facts:
             self.apply(fact, line)
@@ -541,7 +552,7 @@ def parse(source: Source) -> ParseResult:
         line = lines[i]
         following = lines[i + 1] if i + 1 < len(lines) else None
         if (following is not None and following.number == line.number + 1
-                and len(line.text) >= _WRAP_WIDTH and _is_fragment(following.text)
+                and _may_be_wrapped(line.text, following.text) and _is_fragment(following.text)
                 and assembler.wrapped(line, following)):
             i += 2
             continue

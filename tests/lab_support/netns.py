@@ -27,7 +27,7 @@ def tool(name: str, family: int | None) -> str:
 
 def backend() -> str:
     """What `iptables --version` names: `nf_tables` or `legacy` (iptables < 1.8 prints neither)."""
-    out = subprocess.run(["iptables", "--version"], capture_output=True, text=True, timeout=_TIMEOUT).stdout
+    out = subprocess.run(["iptables", "--version"], check=False, capture_output=True, text=True, timeout=_TIMEOUT).stdout
     m = re.search(r"\((\w+)\)", out)
     return m.group(1) if m else "legacy"
 
@@ -72,7 +72,7 @@ class Lab:
 
     def namespace(self) -> str:
         name = f"{self.prefix}-{next(self._numbers)}"
-        done = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True, timeout=_TIMEOUT)
+        done = subprocess.run(["ip", "netns", "add", name], check=False, capture_output=True, text=True, timeout=_TIMEOUT)
         if done.returncode != 0:
             raise LabError(f"ip netns add {name}: {done.stderr.strip()}")
         self.live.append(name)
@@ -81,14 +81,14 @@ class Lab:
     def remove(self, name: str) -> None:
         if name in self.live:
             self.live.remove(name)
-            subprocess.run(["ip", "netns", "delete", name], capture_output=True, timeout=_TIMEOUT)
+            subprocess.run(["ip", "netns", "delete", name], check=False, capture_output=True, timeout=_TIMEOUT)
 
     def close(self) -> None:
         for name in list(self.live):
             self.remove(name)
 
     def run(self, ns: str, argv: list[str], stdin: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(["ip", "netns", "exec", ns, *argv], input=stdin, capture_output=True, text=True,
+        return subprocess.run(["ip", "netns", "exec", ns, *argv], check=False, input=stdin, capture_output=True, text=True,
                               timeout=_TIMEOUT)
 
     def check(self, ns: str, argv: list[str], stdin: str | None = None) -> str:

@@ -385,3 +385,16 @@ def test_a_few_thousand_lines_parse(corpus):
     text = (corpus / "ip-addr" / "netnetwork-tum-i8-ip-addr-2016-06-27.txt").read_text() * 15
     result = parse_text("ip-addr", text)
     assert result.status is Status.PARSED and len(result.data.interfaces) == 27 * 15
+
+
+def test_mailer_wrapped_headers_are_joined_at_the_dropped_blank():
+    """A mailer breaks at a word boundary before its ~70-column margin and drops the blank."""
+    result = parse_file("ip-addr", FIXTURES / "ip-addr" / "mail-wrapped.txt")
+    assert result.status is Status.PARSED
+    lo, virbr0 = result.data.interfaces
+    assert (lo.state, lo.group) == ("UNKNOWN", "default")
+    assert (virbr0.state, virbr0.group, virbr0.qlen) == ("UP", "default", 1000)
+    assert str(virbr0.addresses[0].address) == "192.168.122.1/24"
+    assert [(d.origin.line, d.message) for d in result.diagnostics] == [
+        (2, "continues line 1: the output was wrapped there"),
+        (6, "continues line 5: the output was wrapped there")]
