@@ -48,10 +48,23 @@ from lark import Token, Transformer
 from lark.exceptions import LarkError
 
 from ..model import Diagnostic, ParseResult, Severity, Source
-from ..model.firewall import (AddressMatch, Chain, Counters, FragmentMatch, InterfaceMatch, Match, ModuleMatch,
-                              Option, ProtocolMatch, Rule, Ruleset, Table, Target)
+from ..model.firewall import (
+    AddressMatch,
+    Chain,
+    Counters,
+    FragmentMatch,
+    InterfaceMatch,
+    Match,
+    ModuleMatch,
+    Option,
+    ProtocolMatch,
+    Rule,
+    Ruleset,
+    Table,
+    Target,
+)
 from .base import Context, Grammar, Line, LineError, describe
-from .iptables_rule import _port, network, tokenize, typed_module
+from .iptables_rule import _port, network, typed_module, unquote
 from .iptables_save import TARGET_EXTENSIONS
 
 LISTING_MODULE = "listing"  # the module of a match holding untranslated listing text
@@ -246,15 +259,16 @@ def _xmark(op: str, text: str) -> str:
 
 
 def _icmp_type(m: re.Match, table: dict[str, str]) -> str:
-    name = m.group("name")
+    groups = m.groupdict()
+    name = groups.get("name")
     if name is not None:
         if name not in table:
             raise ValueError(f"unknown ICMP type name {name!r}")
         return table[name]
-    code = m.group("code")
-    if m.group("type") == "255" and code is None:
+    code = groups.get("code")
+    if groups["type"] == "255" and code is None:
         return "any"
-    return f"{m.group('type')}/{code}" if code is not None else m.group("type")
+    return f"{groups['type']}/{code}" if code is not None else groups["type"]
 
 
 Handler = Callable[[re.Match, _Extras, str], None]
@@ -369,6 +383,8 @@ def _goto(m, out, proto):
 
 
 _END = r"(?=\s|$)"
+_CONNTRACK = (r"(! +)?ct(state|status|proto|origsrc|origdst|replsrc|repldst|origsrcport|origdstport|replsrcport"
+              r"|repldstport|expire|dir) +(!)?(\S+)")
 _ICMP_HEAD = r"(?P<module>icmp|ipv6-icmp)"
 _ICMP_NUMBER = r"(?P<type>\d+)(?: code (?P<code>\d+))?" + _END
 
@@ -376,8 +392,7 @@ _ICMP_NUMBER = r"(?P<type>\d+)(?: code (?P<code>\d+))?" + _END
 _MATCH_PHRASES: list[tuple[re.Pattern, Handler]] = [(re.compile(p), h) for p, h in (
     (r"\[goto\]", _goto),
     (r"/\* (.*?) \*/" + _END, _comment),
-    (r"(! +)?ct(state|status|proto|origsrc|origdst|replsrc|repldst|origsrcport|origdstport|replsrcport"
-     r"|repldstport|expire|dir) +(!)?(\S+)", _conntrack),
+    (_CONNTRACK, _conntrack),
     (r"(! +)?state +(!)?(\S+)", _state),
     (r"(tcp|udp|udplite|sctp|dccp)((?: +(?:(?:spts?|dpts?):!?\S+|flags:!?\S+|option=!?\d+))*)" + _END, _ports),
     (r"multiport +(sports|dports|ports) +(! *)?(\S+)", _multiport),
@@ -431,6 +446,9 @@ def _conn_save(m: re.Match, target: str) -> list[Option]:
     return [Option(f"--{m.group(1)}-mark"), Option("--nfmask", ("0xffffffff",)), Option("--ctmask", ("0xffffffff",))]
 
 
+# `LOG flags 0 level 4 prefix "x"` (-n) or `LOG level warn tcp-sequence prefix "x"`; last on the line.
+_LOG = (r'LOG(?: flags (\d+))? level (\S+)((?: (?:tcp-sequence|tcp-options|ip-options|uid|macdecode))*)'
+        r'(?: prefix "(.*)")?\s*$')
 _RANDOM = [(r"random-fully" + _END, _flag("--random-fully")), (r"random" + _END, _flag("--random")),
            (r"persistent" + _END, _flag("--persistent"))]
 _XMARK = (r"(?:MARK|CONNMARK) +(set|xset|and|or|xor) +(\S+)",
@@ -447,14 +465,13 @@ _TARGET_PHRASES: dict[str, list[tuple[re.Pattern, Callable[[re.Match, str], list
         "REDIRECT": [(r"redir ports +(\S+)", _arg("--to-ports")), *_RANDOM],
         "MARK": [_XMARK],
         "CONNMARK": [_XMARK, (r"CONNMARK (save|restore)" + _END, _conn_save)],
-        "LOG": [(r'LOG(?: flags (\d+))? level (\S+)((?: (?:tcp-sequence|tcp-options|ip-options|uid|macdecode))*)'
-                 r'(?: prefix "(.*)")?\s*$', _log)],
+        "LOG": [(_LOG, _log)],
         "CHECKSUM": [(r"CHECKSUM fill" + _END, _flag("--checksum-fill"))],
         "TCPMSS": [(r"TCPMSS clamp to PMTU" + _END, _flag("--clamp-mss-to-pmtu")),
                    (r"TCPMSS set (\d+)" + _END, _arg("--set-mss"))],
         "CT": [(r"CT notrack" + _END, _flag("--notrack")), (r"CT helper (\S+)", _arg("--helper"))],
         "NFLOG": [(r'nflog-(prefix|group|range|size|threshold) +("(?:[^"\\]|\\.)*"|\S+)',
-                   lambda m, target: [Option(f"--nflog-{m.group(1)}", (tokenize(m.group(2))[0][0],))])],
+                   lambda m, target: [Option(f"--nflog-{m.group(1)}", (unquote(m.group(2)),))])],
         "TOS": [(r"TOS set (\S+)", _arg("--set-tos"))],
         "DSCP": [(r"DSCP set (\S+)", _arg("--set-dscp"))],
         "TTL": [(r"TTL set to (\d+)" + _END, _arg("--ttl-set"))],
@@ -471,30 +488,29 @@ def read_extras(text: str, target: str | None, proto: str) -> _Extras:
     pos, end = 0, len(text)
     unknown: list[int] = []  # start and end of the untranslated run
 
-    def flush() -> None:
+    def flush(at: int) -> None:
         if unknown:
             span = text[unknown[0]:unknown[1]]
-            out.modules.append((LISTING_MODULE, [Option("--text", (span,))]))
+            out.modules.insert(at, (LISTING_MODULE, [Option("--text", (span,))]))
             out.notes.append(f"not translated from the listing, kept as text (evaluated as maybe): {span!r}")
             unknown.clear()
-            out.last = None
 
     while pos < end:
         if text[pos].isspace():
             pos += 1
             continue
+        before = len(out.modules)
         consumed = _target_phrase(text, pos, target_phrases, target, out) or _match_phrase(text, pos, proto, out)
-        if consumed:
-            if consumed[1]:
-                flush()
-            else:  # a known phrase whose values do not read back: untranslated too
-                unknown[:] = [unknown[0] if unknown else pos, consumed[0]]
+        if consumed and consumed[1]:
+            flush(before)
             pos = consumed[0]
             continue
-        word = _WORD.match(text, pos)
-        unknown[:] = [unknown[0] if unknown else pos, word.end()]
-        pos = word.end()
-    flush()
+        # Not a phrase, or a phrase whose values do not read back: part of the untranslated run.
+        stop = consumed[0] if consumed else _WORD.match(text, pos).end()
+        unknown[:] = [unknown[0] if unknown else pos, stop]
+        out.last = None
+        pos = stop
+    flush(len(out.modules))
     return out
 
 

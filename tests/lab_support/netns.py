@@ -27,7 +27,8 @@ def tool(name: str, family: int | None) -> str:
 
 def backend() -> str:
     """What `iptables --version` names: `nf_tables` or `legacy` (iptables < 1.8 prints neither)."""
-    out = subprocess.run(["iptables", "--version"], check=False, capture_output=True, text=True, timeout=_TIMEOUT).stdout
+    out = subprocess.run(["iptables", "--version"], check=False, capture_output=True, text=True,
+                         timeout=_TIMEOUT).stdout
     m = re.search(r"\((\w+)\)", out)
     return m.group(1) if m else "legacy"
 
@@ -72,7 +73,8 @@ class Lab:
 
     def namespace(self) -> str:
         name = f"{self.prefix}-{next(self._numbers)}"
-        done = subprocess.run(["ip", "netns", "add", name], check=False, capture_output=True, text=True, timeout=_TIMEOUT)
+        done = subprocess.run(["ip", "netns", "add", name], check=False, capture_output=True, text=True,
+                              timeout=_TIMEOUT)
         if done.returncode != 0:
             raise LabError(f"ip netns add {name}: {done.stderr.strip()}")
         self.live.append(name)
@@ -88,8 +90,8 @@ class Lab:
             self.remove(name)
 
     def run(self, ns: str, argv: list[str], stdin: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(["ip", "netns", "exec", ns, *argv], check=False, input=stdin, capture_output=True, text=True,
-                              timeout=_TIMEOUT)
+        return subprocess.run(["ip", "netns", "exec", ns, *argv], check=False, input=stdin, capture_output=True,
+                              text=True, timeout=_TIMEOUT)
 
     def check(self, ns: str, argv: list[str], stdin: str | None = None) -> str:
         done = self.run(ns, argv, stdin)

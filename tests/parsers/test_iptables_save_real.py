@@ -128,9 +128,9 @@ def test_libvirt_5_1_masquerades_the_guests_with_a_port_range():
 
 def test_libvirt_5_1_lets_dns_and_dhcp_reach_and_leave_the_host():
     ruleset = load("libvirt-5.1-nat-default.txt")
-    inp = [(of(r, ProtocolMatch)[0].protocol, of(r, PortMatch)[0].dports) for r in rules(ruleset, "filter", "LIBVIRT_INP")]
-    assert [(proto, ports.ranges[0].first) for proto, ports in inp] == [("udp", 53), ("tcp", 53), ("udp", 67),
-                                                                       ("tcp", 67)]
+    inp = [(of(r, ProtocolMatch)[0].protocol, of(r, PortMatch)[0].dports.ranges[0].first)
+           for r in rules(ruleset, "filter", "LIBVIRT_INP")]
+    assert inp == [("udp", 53), ("tcp", 53), ("udp", 67), ("tcp", 67)]
     out = [of(r, PortMatch)[0] for r in rules(ruleset, "filter", "LIBVIRT_OUT")]
     assert [(m.module, m.dports.ranges[0].first) for m in out] == [("udp", 53), ("tcp", 53), ("udp", 68), ("tcp", 68)]
     assert all(r.target.name == "ACCEPT" for r in rules(ruleset, "filter", "LIBVIRT_OUT"))
