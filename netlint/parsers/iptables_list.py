@@ -172,7 +172,8 @@ class _Line(Transformer):
         rounded = False
         items = list(c)
         if isinstance(items[0], Token) and items[0].type == "LINE_NUMBER":
-            number = int(items.pop(0)) if len(items[0]) <= 9 else None
+            token = items.pop(0)
+            number = int(token) if len(token) <= 9 else None
         if isinstance(items[0], Token) and items[0].type == "COUNT":
             counters = Counters(_count(items[0]), _count(items[1]))
             rounded = not (str(items[0]).isdigit() and str(items[1]).isdigit())
@@ -391,7 +392,7 @@ _ICMP_NUMBER = r"(?P<type>\d+)(?: code (?P<code>\d+))?" + _END
 # What match modules print in a listing (libxt_*'s print functions), tried at each word.
 _MATCH_PHRASES: list[tuple[re.Pattern, Handler]] = [(re.compile(p), h) for p, h in (
     (r"\[goto\]", _goto),
-    (r"/\* (.*?) \*/" + _END, _comment),
+    (r"/\* (.{0,256}?) \*/" + _END, _comment),  # comments are at most 256 characters
     (_CONNTRACK, _conntrack),
     (r"(! +)?state +(!)?(\S+)", _state),
     (r"(tcp|udp|udplite|sctp|dccp)((?: +(?:(?:spts?|dpts?):!?\S+|flags:!?\S+|option=!?\d+))*)" + _END, _ports),
@@ -448,7 +449,7 @@ def _conn_save(m: re.Match, target: str) -> list[Option]:
 
 # `LOG flags 0 level 4 prefix "x"` (-n) or `LOG level warn tcp-sequence prefix "x"`; last on the line.
 _LOG = (r'LOG(?: flags (\d+))? level (\S+)((?: (?:tcp-sequence|tcp-options|ip-options|uid|macdecode))*)'
-        r'(?: prefix "(.*)")?\s*$')
+        r'(?: prefix "(.{0,64})")?\s*$')
 _RANDOM = [(r"random-fully" + _END, _flag("--random-fully")), (r"random" + _END, _flag("--random")),
            (r"persistent" + _END, _flag("--persistent"))]
 _XMARK = (r"(?:MARK|CONNMARK) +(set|xset|and|or|xor) +(\S+)",

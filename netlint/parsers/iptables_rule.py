@@ -375,32 +375,113 @@ def _build(segment: tuple[str, ...]) -> _Built:
     return _TARGET, Target(arg, options, goto=flag == "-g"), None
 
 
+# One match of _SEGMENT is one segment as iptables-save prints it: `[! ]-x` (a short main
+# option) and everything up to the next one. Quoted arguments may hold anything.
+_SEGMENT = re.compile(r"""(?:!\x20)?-[sdiopfmjgc](?=\x20|$)(?:\x20(?!(?:!\x20)?-[sdiopfmjgc](?:\x20|$))(?:"(?:[^"\\]|\\.)*"|[^\x20"]+))*""")
+def clear_cache() -> None:
+    """Forget the shared segments (a parse of one file keeps them; nothing needs them after)."""
+    _segment_cache.clear()
+    _cache.clear()
+
+
+_segment_cache: dict[str, list[tuple[int, tuple[str, ...], _Built]]] = {}
+_COMMENT = "-m comment --comment "
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _segment_facts(segment: str) -> list[tuple[int, tuple[str, ...], _Built]]:
+    """The built facts of one printed segment (two for `-p tcp --dport 22`, whose implicit
+    module is a segment of its own), each with its first token's index in the segment."""
+    facts = _segment_cache.get(segment)
+    if facts is not None:
+        return facts
+    if len(_segment_cache) >= _CACHE_LIMIT:
+        _segment_cache.clear()
+    if segment.startswith(_COMMENT) and _QUOTED.fullmatch(segment, len(_COMMENT)):
+        # Nearly every rule of a Kubernetes host has a comment of its own: built directly.
+        text = unquote(segment[len(_COMMENT):])
+        tokens = ("-m", "comment", "--comment", segment[len(_COMMENT):])
+        built: _Built = (_MATCH, CommentMatch("comment", [Option("--comment", (text,))], comment=text), None)
+        facts = [(0, tokens, built)]
+    elif '"' not in segment and "--" not in segment:
+        # `-d 10.96.0.10/32`, `-j KUBE-SEP-…`: the tokens are the words, one segment.
+        tokens = tuple(segment.split(" "))
+        facts = [(0, tokens, _build(tokens))]
+    else:
+        facts = [(first, seg, _build(seg)) for first, seg in _segments(_TOKEN.findall(segment))]
+    _segment_cache[segment] = facts
+    return facts
+
+
+def _printed_segments(text: str) -> list[str] | None:
+    """The segments of a rule printed as iptables-save prints it (single blanks, short options),
+    or None when the text is anything else."""
+    if "\t" in text or "  " in text:
+        return None
+    segments = _SEGMENT.findall(text)
+    # Every character but the blanks between segments must be in a segment.
+    if sum(map(len, segments)) + len(segments) - 1 != len(text):
+        return None
+    return segments
+
+
 def parse_rule(text: str) -> ParsedRule:
-    """The matches, target and counters of a rule's options (the part after `-A CHAIN`)."""
+    """The matches, target and counters of a rule's options (the part after `-A CHAIN`).
+    A rule printed as iptables-save prints it is read segment by segment; anything else
+    token by token (`parse_rule_by_tokens`), which gives the same facts, only slower."""
+    printed = _printed_segments(text) if text else []
+    if printed is None:
+        return parse_rule_by_tokens(text)
+    return _assemble(text, [item for segment in printed for item in _segment_facts(segment)])
+
+
+def parse_rule_by_tokens(text: str) -> ParsedRule:
+    return _assemble(text, [(first, seg, _build_cached(seg)) for first, seg in _segments(_TOKEN.findall(text))])
+
+
+def _assemble(text: str, built: list[tuple[int, tuple[str, ...], _Built]]) -> ParsedRule:
     out = ParsedRule()
-    problems: list[tuple[int, str]] = []
     matches = out.matches
-    for first, segment in _segments(_TOKEN.findall(text)):
-        built = _cache.get(segment)
-        if built is None:
-            if len(_cache) >= _CACHE_LIMIT:
-                _cache.clear()
-            built = _cache[segment] = _build(segment)
-        slot, facts, problem = built
+    problems = False
+    for _, _, (slot, facts, problem) in built:
         if problem is not None:
-            problems.append((first, problem))
+            problems = True
         if facts is None:
             continue
         if slot == _MATCH:
             matches.append(facts)
         elif slot == _TARGET:
             if out.target is not None:
-                problems.append((first, f"a second target ({facts.name})"))
+                problems = True
             out.target = facts
         else:
             out.counters = facts
     if problems:
-        offsets = [m.start() for m in _TOKEN.finditer(text)]
-        out.problems = [RuleProblem(message, offsets[first] if first < len(offsets) else 0)
-                        for first, message in problems]
+        out.problems = _problems(text)
     return out
+
+
+def _build_cached(segment: tuple[str, ...]) -> _Built:
+    built = _cache.get(segment)
+    if built is None:
+        if len(_cache) >= _CACHE_LIMIT:
+            _cache.clear()
+        built = _cache[segment] = _build(segment)
+    return built
+
+
+def _problems(text: str) -> list[RuleProblem]:
+    """Where a rule's problems are: read again token by token, which knows every offset."""
+    offsets = [m.start() for m in _TOKEN.finditer(text)]
+    problems: list[RuleProblem] = []
+    targets = 0
+    for first, segment in _segments(_TOKEN.findall(text)):
+        slot, facts, problem = _build_cached(segment)
+        offset = offsets[first] if first < len(offsets) else 0
+        if problem is not None:
+            problems.append(RuleProblem(problem, offset))
+        if slot == _TARGET and facts is not None:
+            targets += 1
+            if targets > 1:
+                problems.append(RuleProblem(f"a second target ({facts.name})", offset))
+    return problems

@@ -39,7 +39,7 @@ from lark import Transformer
 from ..model import Diagnostic, ParseResult, Severity, Source
 from ..model.firewall import BUILTIN_CHAINS, AddressMatch, Chain, Counters, Rule, Ruleset, Table
 from .base import Context, Grammar, Line
-from .iptables_rule import parse_rule
+from .iptables_rule import clear_cache, parse_rule
 
 _CHAIN = re.compile(r":(\S+)(?:[ \t]+(\S+))?(?:[ \t]+\[(\d+):(\d+)\])?[ \t]*$")
 _POLICY = re.compile(r"-P[ \t]+(\S+)[ \t]+(\S+)(?:[ \t]+-c[ \t]+(\d+)[ \t]+(\d+))?[ \t]*$")
@@ -51,7 +51,7 @@ TARGET_EXTENSIONS = frozenset({
     "ACCEPT", "DROP", "REJECT", "RETURN", "QUEUE", "NFQUEUE", "LOG", "ULOG", "NFLOG", "TRACE", "AUDIT",
     "MASQUERADE", "SNAT", "DNAT", "REDIRECT", "NETMAP", "TPROXY", "MARK", "CONNMARK", "CHECKSUM", "TCPMSS",
     "TOS", "TTL", "HL", "DSCP", "ECN", "CLASSIFY", "CT", "NOTRACK", "SET", "SECMARK", "CONNSECMARK",
-    "IDLETIMER", "LED", "RATEEST", "TEE", "SYNPROXY", "HMARK", "CLUSTERIP", "TCPOPTSTRIP", "NETMAP",
+    "IDLETIMER", "LED", "RATEEST", "TEE", "SYNPROXY", "HMARK", "CLUSTERIP", "TCPOPTSTRIP",
     "DNPT", "SNPT", "CONNLIMIT",
 })
 # Standard verdicts: old iptables took `-g ACCEPT` as `-j ACCEPT`; iptables 1.8 refuses it.
@@ -116,9 +116,9 @@ def infer_table(chain: str, target: str | None) -> str:
 class _Builder:
     """Assembles the ruleset line by line and says what is out of place."""
 
-    def __init__(self, ctx: Context, lines: list[str]):
+    def __init__(self, ctx: Context):
         self.ctx = ctx
-        self.lines = lines
+        self.lines: list[str] | None = None  # the source's lines, split when a diagnostic needs one
         self.ruleset = Ruleset()
         self.table: Table | None = None
         self.inferred: dict[str, str] = {}  # chain of a headerless fragment -> its table
@@ -315,13 +315,15 @@ class _Builder:
 
     def text(self, line: int) -> str:
         """The text of a file line (for diagnostics; rules themselves are not kept as text)."""
+        if self.lines is None:
+            self.lines = self.ctx.source.text.split("\n")
         index = line - self.ctx.source.first_line
         return self.lines[index] if 0 <= index < len(self.lines) else ""
 
 
 def parse(source: Source) -> ParseResult:
     ctx = Context(source)
-    builder = _Builder(ctx, source.text.split("\n"))
+    builder = _Builder(ctx)
     offset = source.first_line - 1
     gc_was_enabled = gc.isenabled()
     gc.disable()  # hundreds of thousands of small objects and no cycles: collections only cost time
@@ -336,6 +338,7 @@ def parse(source: Source) -> ParseResult:
                 getattr(builder, f"on_{kind}")(line, item[2])
         builder.finish()
     finally:
+        clear_cache()
         if gc_was_enabled:
             gc.enable()
     return ctx.result(builder.ruleset)
