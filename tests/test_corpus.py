@@ -11,7 +11,7 @@ from netlint.parsers import parse
 from tests.conftest import require_corpus
 
 FOLDERS = ["ip-addr", "brctl-show", "route", "route-print-windows", "ip-route", "netstat-rn", "sysctl",
-           "iptables-save"]
+           "iptables-save", "iptables-L"]
 
 # What printed each file, by a person's reading of the file and of corpus/SOURCES.md: the kind
 # of each piece, in order (a paste holds several). `netstat -rne`/`-rnee` print exactly
@@ -121,6 +121,19 @@ EXPECTED_KIND = {
     "iptables-save/netnetwork-ugent.txt": "iptables-save",
     "iptables-save/netnetwork-veroneau-net.txt": "iptables-save",
     "iptables-save/netnetwork-vsrv.txt": "iptables-save",
+    "iptables-L/jc-centos-7.7-iptables-filter-line-numbers.txt": "iptables-list",
+    "iptables-L/jc-centos-7.7-iptables-filter-nv.txt": "iptables-list",
+    "iptables-L/jc-centos-7.7-iptables-filter.txt": "iptables-list",
+    "iptables-L/jc-centos-7.7-iptables-mangle.txt": "iptables-list",
+    "iptables-L/jc-centos-7.7-iptables-nat.txt": "iptables-list",
+    "iptables-L/jc-centos-7.7-iptables-raw.txt": "iptables-list",
+    "iptables-L/jc-generic-iptables-no-jump.txt": "iptables-list",
+    "iptables-L/jc-ubuntu-18.04-iptables-filter-line-numbers.txt": "iptables-list",
+    "iptables-L/jc-ubuntu-18.04-iptables-filter-nv.txt": "iptables-list",
+    "iptables-L/jc-ubuntu-18.04-iptables-filter.txt": "iptables-list",
+    "iptables-L/jc-ubuntu-18.04-iptables-mangle.txt": "iptables-list",
+    "iptables-L/jc-ubuntu-18.04-iptables-nat.txt": "iptables-list",
+    "iptables-L/jc-ubuntu-18.04-iptables-raw.txt": "iptables-list",
 }
 
 # Files that truly cannot be `parsed`, with the reason (at most three).

@@ -84,17 +84,28 @@ class PortSet:
 
 @dataclass(slots=True)
 class AddressMatch:
-    """`[!] -s|-d NETWORK`."""
+    """`[!] -s|-d NETWORK`. iptables also takes a mask that is not a prefix
+    (`10.0.0.0/255.0.255.0`): then `network` is the address alone and `mask` that mask."""
 
     TYPE: ClassVar[str] = "address"
 
     direction: str  # "source" | "destination"
     network: IPNetwork
     negated: bool = False
+    mask: IPAddress | None = None
+
+    def matches_address(self, address: IPAddress) -> bool:
+        if self.mask is None:
+            hit = address in self.network
+        else:
+            mask = int(self.mask)
+            hit = int(address) & mask == int(self.network.network_address) & mask
+        return hit != self.negated
 
     def render(self) -> str:
         flag = "-s" if self.direction == "source" else "-d"
-        return f"{'! ' if self.negated else ''}{flag} {self.network}"
+        where = f"{self.network.network_address}/{self.mask}" if self.mask is not None else str(self.network)
+        return f"{'! ' if self.negated else ''}{flag} {where}"
 
 
 @dataclass(slots=True)

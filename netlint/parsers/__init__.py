@@ -23,6 +23,7 @@ _MODULES: dict[Kind, str] = {
     Kind.SYSCTL: "sysctl",
     Kind.LIBVIRT_NETWORK_XML: "libvirt_network_xml",
     Kind.IPTABLES_SAVE: "iptables_save",
+    Kind.IPTABLES_LIST: "iptables_list",
 }
 
 

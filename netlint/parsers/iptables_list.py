@@ -64,7 +64,7 @@ from ..model.firewall import (
     Target,
 )
 from .base import Context, Grammar, Line, LineError, describe
-from .iptables_rule import _port, network, typed_module, unquote
+from .iptables_rule import network, port, typed_module, unquote
 from .iptables_save import TARGET_EXTENSIONS
 
 LISTING_MODULE = "listing"  # the module of a match holding untranslated listing text
@@ -231,7 +231,7 @@ def _neg(text: str | None) -> bool:
 
 def _ports_text(text: str, proto: str) -> str:
     """`ssh`, `1000:cisco-sccp`, `domain,bootps:bootpc` as iptables-save prints them: numbers."""
-    return ",".join(":".join(str(_port(p, proto)) if p else p for p in part.split(":")) for part in text.split(","))
+    return ",".join(":".join(str(port(p, proto)) if p else p for p in part.split(":")) for part in text.split(","))
 
 
 def _flags(text: str) -> str:

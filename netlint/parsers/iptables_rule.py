@@ -63,8 +63,22 @@ def network(text: str):
     return ip_network(text, strict=False)
 
 
+def address_match(direction: str, text: str, negated: bool) -> AddressMatch:
+    """`10.0.0.0/8`, a host, a dotted prefix mask, or a mask that is no prefix at all
+    (`10.0.0.0/255.0.255.0`, which iptables keeps as it is)."""
+    try:
+        return AddressMatch(direction, network(text), negated)
+    except ValueError:
+        address, _, mask = text.partition("/")
+        if not mask or "." not in mask and ":" not in mask:
+            raise
+        host = ip_address(address)
+        return AddressMatch(direction, ip_network(host), negated, ip_address(mask))
+
+
 @lru_cache(maxsize=4096)
-def _port(text: str, proto: str) -> int:
+def port(text: str, proto: str) -> int:
+    """A port number, or a service name as /etc/services knows it for `proto`."""
     if text.isdigit():
         value = int(text)
         if value > 65535:
@@ -82,12 +96,12 @@ def port_set(text: str, proto: str = "tcp") -> PortSet:
     for part in text.split(","):
         sep = ":" if ":" in part else ("-" if "-" in part[1:] else None)
         if sep is None:
-            value = _port(part, proto)
+            value = port(part, proto)
             ranges.append(PortRange(value, value))
             continue
         first, last = part.split(sep, 1)
-        lo = _port(first, proto) if first else 0
-        hi = _port(last, proto) if last else 65535
+        lo = port(first, proto) if first else 0
+        hi = port(last, proto) if last else 65535
         if lo > hi:
             lo, hi = hi, lo  # iptables swaps an inverted range itself
         ranges.append(PortRange(lo, hi))
@@ -352,7 +366,7 @@ def _build(segment: tuple[str, ...]) -> _Built:
         return _MATCH, None, f"unexpected {unquote(rest[0])!r} after {flag} {arg}"
     if flag in ("-s", "-d"):
         try:
-            return _MATCH, AddressMatch("source" if flag == "-s" else "destination", network(arg), negated), None
+            return _MATCH, address_match("source" if flag == "-s" else "destination", arg, negated), None
         except ValueError:
             return _MATCH, None, f"{flag}: {arg!r} is not an address or network"
     if flag in ("-i", "-o"):

@@ -221,3 +221,12 @@ def test_ip6tables_save_family():
     assert result.data.family == 6
     src, _, icmp = next(result.data.rules()).matches
     assert src.network == ip_network("fe80::/10") and icmp.icmp_type == "135"
+
+
+def test_a_mask_that_is_no_prefix_is_kept_and_evaluated_as_iptables_does():
+    result = parse_text("iptables-save", "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -s 10.0.0.0/255.0.255.0 -j DROP\nCOMMIT\n")
+    assert result.status is Status.PARSED
+    (match,) = next(result.data.rules()).matches
+    assert str(match.mask) == "255.0.255.0"
+    assert match.matches_address(ip_address("10.77.0.9")) and not match.matches_address(ip_address("10.77.1.9"))
+    assert next(result.data.rules()).render() == "-A INPUT -s 10.0.0.0/255.0.255.0 -j DROP"
