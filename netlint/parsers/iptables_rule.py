@@ -398,31 +398,28 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-_segment_cache: dict[str, list[tuple[int, tuple[str, ...], _Built]]] = {}
+_segment_cache: dict[str, list[_Built]] = {}
 _COMMENT = "-m comment --comment "
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
-def _segment_facts(segment: str) -> list[tuple[int, tuple[str, ...], _Built]]:
+def _segment_facts(segment: str) -> list[_Built]:
     """The built facts of one printed segment (two for `-p tcp --dport 22`, whose implicit
-    module is a segment of its own), each with its first token's index in the segment."""
+    module is a segment of its own)."""
     facts = _segment_cache.get(segment)
     if facts is not None:
         return facts
-    if len(_segment_cache) >= _CACHE_LIMIT:
-        _segment_cache.clear()
     if segment.startswith(_COMMENT) and _QUOTED.fullmatch(segment, len(_COMMENT)):
-        # Nearly every rule of a Kubernetes host has a comment of its own: built directly.
+        # Every rule of a Kubernetes service carries the service's comment: built directly.
         text = unquote(segment[len(_COMMENT):])
-        tokens = ("-m", "comment", "--comment", segment[len(_COMMENT):])
-        built: _Built = (_MATCH, CommentMatch("comment", [Option("--comment", (text,))], comment=text), None)
-        facts = [(0, tokens, built)]
+        facts = [(_MATCH, CommentMatch("comment", [Option("--comment", (text,))], comment=text), None)]
     elif '"' not in segment and "--" not in segment:
         # `-d 10.96.0.10/32`, `-j KUBE-SEP-…`: the tokens are the words, one segment.
-        tokens = tuple(segment.split(" "))
-        facts = [(0, tokens, _build(tokens))]
+        facts = [_build(tuple(segment.split(" ")))]
     else:
-        facts = [(first, seg, _build(seg)) for first, seg in _segments(_TOKEN.findall(segment))]
+        facts = [_build(seg) for _, seg in _segments(_TOKEN.findall(segment))]
+    if len(_segment_cache) >= _CACHE_LIMIT:
+        _segment_cache.clear()
     _segment_cache[segment] = facts
     return facts
 
@@ -446,18 +443,19 @@ def parse_rule(text: str) -> ParsedRule:
     printed = _printed_segments(text) if text else []
     if printed is None:
         return parse_rule_by_tokens(text)
-    return _assemble(text, [item for segment in printed for item in _segment_facts(segment)])
+    return _assemble(text, [built for segment in printed for built in _segment_facts(segment)])
 
 
 def parse_rule_by_tokens(text: str) -> ParsedRule:
-    return _assemble(text, [(first, seg, _build_cached(seg)) for first, seg in _segments(_TOKEN.findall(text))])
+    return _assemble(text, [_build_cached(seg) for _, seg in _segments(_TOKEN.findall(text))])
 
 
-def _assemble(text: str, built: list[tuple[int, tuple[str, ...], _Built]]) -> ParsedRule:
+def _assemble(text: str, built: list[_Built]) -> ParsedRule:
+    """The facts in order; where any segment has a problem, `_problems` finds their offsets."""
     out = ParsedRule()
     matches = out.matches
     problems = False
-    for _, _, (slot, facts, problem) in built:
+    for slot, facts, problem in built:
         if problem is not None:
             problems = True
         if facts is None:
