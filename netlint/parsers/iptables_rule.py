@@ -413,8 +413,9 @@ def _segment_facts(segment: str) -> list[_Built]:
         # Every rule of a Kubernetes service carries the service's comment: built directly.
         text = unquote(segment[len(_COMMENT):])
         facts = [(_MATCH, CommentMatch("comment", [Option("--comment", (text,))], comment=text), None)]
-    elif '"' not in segment and "--" not in segment:
-        # `-d 10.96.0.10/32`, `-j KUBE-SEP-…`: the tokens are the words, one segment.
+    elif '"' not in segment and "--" not in segment and " !" not in segment:
+        # `-d 10.96.0.10/32`, `-j KUBE-SEP-…`: the tokens are the words, one segment. (A `!`
+        # after the option negates what follows, or nothing: the token reading knows.)
         facts = [_build(tuple(segment.split(" ")))]
     else:
         facts = [_build(seg) for _, seg in _segments(_TOKEN.findall(segment))]

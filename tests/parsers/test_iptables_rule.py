@@ -60,7 +60,7 @@ WORDS = ["-s", "-d", "-i", "-o", "-p", "-f", "-m", "-j", "-g", "-c", "!", "--dpo
          "NEW,ESTABLISHED", '"a b"', '"x \\" y"', '"unterminated', "0", "7", "--", "-"]
 
 
-@settings(max_examples=500, deadline=5000)
+@settings(max_examples=2000, deadline=5000)
 @given(st.lists(st.sampled_from(WORDS), max_size=12), st.sampled_from([" ", "  ", "\t"]))
 def test_any_word_sequence_reads_the_same_both_ways(words, blank):
     _same(blank.join(words))
