@@ -8,10 +8,16 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from ipaddress import ip_network
+
+from .host import load_host, parse_address
 from .intake import InputError, read_dump
 from .model import Kind, Status
+from .model.trace import Flow, Verdict
 from .parsers import parse
+from .report import trace_output
 from .report.parse_output import render_json, render_text
+from .trace import trace
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -43,7 +49,43 @@ def _build() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json", "text"], default="json")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=_run_parse)
+
+    t = commands.add_parser("trace", help="follow a packet through the host and back",
+                            description="Follow a flow's packets through the host and the reply back, the way "
+                                        "the kernel would, and say where and why it stops.")
+    t.add_argument("dump", metavar="DUMP", help="a dump folder or file")
+    t.add_argument("--src", required=True, type=_address, help="source address (a guest's, or an outside one)")
+    t.add_argument("--dst", required=True, type=_address, help="destination address")
+    t.add_argument("--proto", choices=["icmp", "tcp", "udp"], default="icmp")
+    t.add_argument("--dport", type=_port, help="destination port (tcp/udp)")
+    t.add_argument("--sport", type=_port, help="source port (tcp/udp)")
+    t.add_argument("--upstream-knows", metavar="CIDR", type=_network, action="append", default=[],
+                   help="a network the upstream gateways route back to this host (repeatable)")
+    t.add_argument("--in", dest="ingress", metavar="IFACE", help="the interface a flow from outside enters by")
+    t.add_argument("--format", choices=["text", "json"], default="text")
+    t.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    t.set_defaults(run=_run_trace)
     return parser
+
+
+def _address(text: str):
+    try:
+        return parse_address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _network(text: str):
+    try:
+        return ip_network(text, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text} is not a network (CIDR)") from None
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text} is not a port number")
+    return int(text)
 
 
 def _write(text: str, output: str | None) -> None:
@@ -60,6 +102,17 @@ def _run_parse(args: argparse.Namespace) -> int:
         return _fail(f"{args.path}: cannot tell which command printed this file; name it with --kind")
     _write((render_json if args.format == "json" else render_text)(results), args.output)
     return EXIT_CLEAN if all(r.status is Status.PARSED for r in results) else EXIT_FINDINGS
+
+
+def _run_trace(args: argparse.Namespace) -> int:
+    if args.proto == "icmp" and (args.dport or args.sport):
+        return _fail("--dport and --sport go with --proto tcp or udp")
+    host = load_host(args.dump)
+    result = trace(host, Flow(args.src, args.dst, args.proto, args.sport, args.dport), args.upstream_knows,
+                   args.ingress)
+    render = trace_output.render_json if args.format == "json" else trace_output.render_text
+    _write(render(result), args.output)
+    return EXIT_CLEAN if result.verdict is Verdict.REACHABLE else EXIT_FINDINGS
 
 
 def main(argv: list[str] | None = None) -> int:
