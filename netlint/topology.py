@@ -38,6 +38,7 @@ import networkx as nx
 
 from .host import Host
 from .model import Interface, Origin, Route
+from .model.routes import IPAddress
 
 # Names the kernel, libvirt, QEMU and container runtimes give to guest-facing links.
 _GUEST_PORT_NAME = re.compile(r"vnet\d+$|tap|veth|macvtap\d+$")
@@ -77,7 +78,8 @@ def build_graph(host: Host) -> nx.MultiDiGraph:
 
 def is_guest_port(iface: Interface | None, name: str, bridges: set[str]) -> bool:
     """A tap, veth or macvtap that carries a guest. `ip -d` says what the link is; without it (or
-    when its only detail line is the port's role, `bridge_slave`) the name decides. libvirt's `<bridge>-nic` is a tap too, but never carries a guest."""
+    when its only detail line is the port's role, `bridge_slave`) the name decides. libvirt's
+    `<bridge>-nic` is a tap too, but never carries a guest."""
     if _is_dummy(iface, name, bridges):
         return False
     if iface is not None and iface.link_kind is not None and iface.link_kind != iface.slave_kind:
@@ -185,7 +187,7 @@ def _add_route(graph: nx.MultiDiGraph, host: Host, route: Route, bridges: set[st
             graph.add_edge(gw, "outside", kind="next-hop", origin=_where(origin))
 
 
-def _connected_dev(host: Host, gateway) -> str | None:
+def _connected_dev(host: Host, gateway: IPAddress | None) -> str | None:
     """The interface whose subnet holds `gateway`, for outputs that print no device."""
     if gateway is None or gateway.version != 4:
         return None

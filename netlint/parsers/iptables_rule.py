@@ -300,7 +300,7 @@ def _segments(tokens: list[str]) -> list[tuple[int, tuple[str, ...]]]:
         if name in _MAIN:
             current, flag = [*negation, name], name
             out.append((first, current))
-            if name == "-p" and i + 1 < len(tokens):
+            if name == "-p" and i + 1 < len(tokens) and not _is_option(tokens[i + 1]):
                 protocol = unquote(tokens[i + 1]).lower()
             continue
         if name[:2] == "--" and len(name) > 2:
@@ -400,6 +400,7 @@ def clear_cache() -> None:
 
 _segment_cache: dict[str, list[_Built]] = {}
 _COMMENT = "-m comment --comment "
+_OPTION_OWNERS = ("-m ", "-j ", "-g ")
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
@@ -434,6 +435,11 @@ def _printed_segments(text: str) -> list[str] | None:
     # Every character but the blanks between segments must be in a segment.
     if sum(map(len, segments)) + len(segments) - 1 != len(text):
         return None
+    # Long options belong to -m, -j or -g as printed; elsewhere they are an implicit module
+    # (`-p tcp -s … --dport 22`), which needs the protocol of another segment.
+    for segment in segments:
+        if " --" in segment and not segment.startswith(_OPTION_OWNERS):
+            return None
     return segments
 
 

@@ -50,6 +50,8 @@ def test_kube_proxy_shapes():
         '-m comment --comment "a \\"quoted\\" -j word" -j ACCEPT',
         '-m mark ! --mark 0x4000/0x4000 -j RETURN',
         '-j MASQUERADE --random-fully',
+        '-p tcp -s 10.0.0.1 --dport 22 -j DROP',  # an implicit module needs the protocol of another segment
+        '-p -s --dport',
     ]:
         _same(text)
 
