@@ -24,6 +24,7 @@ def test_example_dump_kinds_and_guest_role():
         "guest/route-print.txt": Kind.ROUTE_PRINT,
         "ip-addr.txt": Kind.IP_ADDR,
         "ip-route.txt": Kind.IP_ROUTE,
+        "iptables-save.txt": Kind.IPTABLES_SAVE,
         "route-n.txt": Kind.ROUTE,
         "sysctl.txt": Kind.SYSCTL,
     }
