@@ -15,8 +15,10 @@ from .intake import InputError, read_dump
 from .model import Kind, Status
 from .model.trace import Flow, Verdict
 from .parsers import parse
+from .report import graph as graph_output
 from .report import trace_output
 from .report.parse_output import render_json, render_text
+from .topology import build_graph
 from .trace import trace
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -65,6 +67,14 @@ def _build() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=["text", "json"], default="text")
     t.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     t.set_defaults(run=_run_trace)
+
+    g = commands.add_parser("graph", help="draw the host's topology",
+                            description="Print the map the packet walk follows: guests, taps, bridges, the host, "
+                                        "uplinks, gateways and the outside, each edge with its origin.")
+    g.add_argument("dump", metavar="DUMP", help="a dump folder or file")
+    g.add_argument("--format", choices=["dot", "mermaid", "json"], default="dot")
+    g.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    g.set_defaults(run=_run_graph)
     return parser
 
 
@@ -113,6 +123,13 @@ def _run_trace(args: argparse.Namespace) -> int:
     render = trace_output.render_json if args.format == "json" else trace_output.render_text
     _write(render(result), args.output)
     return EXIT_CLEAN if result.verdict is Verdict.REACHABLE else EXIT_FINDINGS
+
+
+def _run_graph(args: argparse.Namespace) -> int:
+    render = {"dot": graph_output.render_dot, "mermaid": graph_output.render_mermaid,
+              "json": graph_output.render_json}[args.format]
+    _write(render(build_graph(load_host(args.dump))), args.output)
+    return EXIT_CLEAN
 
 
 def main(argv: list[str] | None = None) -> int:

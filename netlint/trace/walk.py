@@ -11,11 +11,11 @@ uncertain step is `unknown`, and the first uncertain step is the decisive one.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 
 from ..host import Host
+from ..topology import bridge_ports, build_graph, unenslaved_taps
 from ..model import Interface, Origin
 from ..model.firewall import Chain, Rule
 from ..model.trace import Disposition, Flow, Leg, Step, Trace, Verdict
@@ -23,7 +23,6 @@ from . import explain
 from .netfilter import Addresses, Evaluator, Outcome, Packet
 from .routing import Decision, Router
 
-_GUEST_PORT = re.compile(r"^(vnet\d+|tap|veth|macvtap|vif|fwpr|tun)")
 _REQUEST_ICMP, _REPLY_ICMP = 8, 0
 
 
@@ -67,6 +66,7 @@ class Walker:
                     primary.setdefault(name, addr.address.ip)
         self.addresses = Addresses(local, broadcast, primary)
         self.evaluator = Evaluator(host.firewall, self.addresses) if host.firewall is not None else None
+        self.graph = build_graph(host)
         # A ruleset with `*table` headers is all the kernel held: an absent table is empty. A
         # headerless fragment says nothing of what it does not show.
         self.complete_firewall = host.firewall is not None and any(
@@ -116,19 +116,19 @@ class Walker:
 
     # ---- links -----------------------------------------------------------------------------
 
-    def guest_ports(self, bridge: str) -> tuple[list[Interface], list[Interface]]:
-        """The bridge's guest-facing ports (UP first), and the taps that exist but are in no bridge."""
-        view = self.host.bridges.get(bridge)
+    def guest_ports(self, bridge: str) -> tuple[list[Interface], list[str]]:
+        """The bridge's guest-facing ports (UP first), and the taps that exist but are in no
+        bridge, as the topology graph knows them."""
         ports = []
-        for name in (view.ports if view else {}):
+        for name in bridge_ports(self.graph, bridge):
+            if self.graph.nodes[name].get("kind") != "tap":
+                continue  # an uplink, or libvirt's <bridge>-nic dummy: never a guest
             iface = self.host.interfaces.get(name)
-            if name.endswith("-nic") or (iface is not None and iface.link_kind == "dummy"):
-                continue  # libvirt's <bridge>-nic: a dummy that pins the bridge's MAC, never a guest
-            if _GUEST_PORT.match(name) or (iface is not None and iface.link_kind in ("tun", "veth", "macvtap")):
-                ports.append(iface or Interface(name, view.ports[name] or Origin(self.host.path), flags=["UP"]))
-        stray = [i for i in self.host.interfaces.values() if i.master is None and _GUEST_PORT.match(i.name)
-                 and not any(i.name in b.ports for b in self.host.bridges.values())]
-        return sorted(ports, key=lambda i: not i.is_up), stray
+            if iface is None:  # only `brctl show` names it: its state is not in the dump
+                view = self.host.bridges[bridge]
+                iface = Interface(name, view.ports.get(name) or Origin(self.host.path), flags=["UP"])
+            ports.append(iface)
+        return sorted(ports, key=lambda i: not i.is_up), unenslaved_taps(self.graph)
 
     def _link_up(self, iface: Interface) -> bool:
         state_down = iface.state in ("DOWN", "LOWERLAYERDOWN")
@@ -358,7 +358,7 @@ class Walker:
         view = self.host.bridges.get(guest_net.bridge)
         where = (view.origin if view and view.origin else None) or (bridge.origin if bridge else None)
         if not ports:
-            extra = f"; {', '.join(i.name for i in stray)} exists but is in no bridge" if stray else ""
+            extra = f"; {', '.join(stray)} exists but is in no bridge" if stray else ""
             return leg.fail(Disposition.LINK_DOWN, Step("host", "bridge", "no port",
                                                         f"{guest_net.bridge} has no guest port{extra}", where))
         port = ports[0]
