@@ -313,12 +313,13 @@ class Evaluator:
         outcomes: list[Outcome] = []
         for kind, rule, pkt, uncertain, nat, maybes in self._walk(start, 0, packet, False, None, [], 0):
             if kind == "RETURN":
+                # The end of the chain, or a RETURN (`rule`): the policy decides.
                 if start.policy is None:
                     # A fragment without a policy line: the policy is not in the dump.
-                    outcomes.append(Outcome("ACCEPT", pkt, None, start, True, nat, maybes))
-                    outcomes.append(Outcome("DROP", pkt, None, start, True, nat, maybes))
+                    outcomes.append(Outcome("ACCEPT", pkt, rule, start, True, nat, maybes))
+                    outcomes.append(Outcome("DROP", pkt, rule, start, True, nat, maybes))
                 else:
-                    outcomes.append(Outcome(start.policy, pkt, None, start, uncertain, nat, maybes))
+                    outcomes.append(Outcome(start.policy, pkt, rule, start, uncertain, nat, maybes))
             else:
                 outcomes.append(Outcome(kind, pkt, rule, start, uncertain, nat, maybes))
             if len(outcomes) >= _MAX_OUTCOMES:

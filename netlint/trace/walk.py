@@ -11,7 +11,7 @@ uncertain step is `unknown`, and the first uncertain step is the decisive one.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 
 from ..host import Host
@@ -20,10 +20,29 @@ from ..model import Interface, Origin
 from ..model.firewall import Chain, Rule
 from ..model.trace import Disposition, Flow, Leg, Step, Trace, Verdict
 from . import explain
-from .netfilter import Addresses, Evaluator, Outcome, Packet
+from .netfilter import Addresses, Evaluator, Outcome, Packet, match
 from .routing import Decision, Router
 
 _REQUEST_ICMP, _REPLY_ICMP = 8, 0
+
+
+@dataclass(frozen=True, slots=True)
+class Conntrack:
+    """What conntrack does to a connection's later packets, as its first packet was NATed:
+    the destination is rewritten in PREROUTING, the source in POSTROUTING."""
+
+    dst: tuple[IPv4Address, int | None] | None = None
+    src: tuple[IPv4Address, int | None] | None = None
+
+    @staticmethod
+    def original(sent: Packet) -> Conntrack:
+        """For the initiator's later packets."""
+        return Conntrack((sent.dst, sent.dport) if sent.dnat else None, (sent.src, sent.sport) if sent.snat else None)
+
+    @staticmethod
+    def reply(flow: Flow, sent: Packet) -> Conntrack:
+        """For the replies: back to the initiator, from the address it sent to."""
+        return Conntrack((flow.src, flow.sport) if sent.snat else None, (flow.dst, flow.dport) if sent.dnat else None)
 
 
 class _Leg:
@@ -193,12 +212,14 @@ class Walker:
         if outcome.rule is not None:
             rule: Rule = outcome.rule
             detail = f"{rule.render()}" + (f" (in {rule.chain})" if rule.chain != chain else "")
+            if rule.target is not None and rule.target.name == "RETURN" and outcome.chain is not None:
+                detail += f": back to {chain}, whose policy is {outcome.chain.policy or 'unknown'}"
             return Step(node, "netfilter", outcome.verdict, detail, rule.origin, table, chain, uncertain)
         start: Chain | None = outcome.chain
         policy = start.policy if start is not None and start.policy else "unknown"
         detail = f"no rule matched: policy {policy}"
         return Step(node, "netfilter", outcome.verdict, detail, start.origin if start else None, table, chain,
-                    uncertain or outcome.uncertain)
+                    uncertain)
 
     # ---- routing steps ---------------------------------------------------------------------
 
@@ -374,7 +395,7 @@ class Walker:
         leg.add(Step("host", "bridge", "in", f"into {guest_net.bridge} through {port.name}", port.origin))
         return port
 
-    def from_guest(self, leg: _Leg, flow: Flow, guest_net, packet: Packet):
+    def from_guest(self, leg: _Leg, flow: Flow, guest_net, packet: Packet, conntrack: Conntrack | None = None):
         hop = self.guest_side(leg, flow.src, flow.dst, guest_net)
         if isinstance(hop, Leg):
             return hop
@@ -384,9 +405,10 @@ class Walker:
         if hop is None and flow.dst in guest_net.network and self.host.local_address(flow.dst) is None:
             return self.bridged(leg, flow, guest_net, packet, port)
         packet = replace(packet, iif=guest_net.bridge, physdev_in=port.name)
-        return self.routed(leg, "host", packet)
+        return self.routed(leg, "host", packet, conntrack)
 
-    def from_outside(self, leg: _Leg, flow: Flow, packet: Packet, ingress: str | None):
+    def from_outside(self, leg: _Leg, flow: Flow, packet: Packet, ingress: str | None,
+                     conntrack: Conntrack | None = None):
         if ingress is None:
             back = self.router.lookup(flow.src)
             ingress = back.dev if back.kind == "unicast" else None
@@ -400,13 +422,17 @@ class Walker:
             return leg.fail(Disposition.LINK_DOWN, Step("host", "link", "down", f"{ingress} is down", iface.origin))
         leg.add(Step("upstream", "upstream", "send", f"{flow.src} sends to {flow.dst}, arriving on {ingress}",
                      iface.origin if iface else None))
-        return self.routed(leg, "host", replace(packet, iif=ingress))
+        return self.routed(leg, "host", replace(packet, iif=ingress), conntrack)
 
-    def routed(self, leg: _Leg, node: str, packet: Packet):
-        """From PREROUTING to where the packet ends: (leg, packet as it left, where delivered)."""
+    def routed(self, leg: _Leg, node: str, packet: Packet, conntrack: Conntrack | None = None):
+        """From PREROUTING to where the packet ends: (leg, packet as it left, where delivered).
+        A later packet of a connection gets its NAT from `conntrack`, not from the nat table."""
         packet = self.hook(leg, node, "PREROUTING", ("raw", "mangle", "nat"), packet)
         if isinstance(packet, Leg):
             return packet
+        if conntrack is not None and conntrack.dst is not None:
+            packet = replace(packet, dst=conntrack.dst[0], dport=conntrack.dst[1])
+            leg.add(Step(node, "conntrack", "dst", f"conntrack rewrites the destination to {packet.dst}"))
         decision = self.route(leg, node, packet)
         if isinstance(decision, Leg):
             return decision
@@ -431,6 +457,12 @@ class Walker:
         packet = self.hook(leg, node, "POSTROUTING", ("mangle", "nat"), packet)
         if isinstance(packet, Leg):
             return packet
+        if conntrack is not None and conntrack.src is not None:
+            packet = replace(packet, src=conntrack.src[0], sport=conntrack.src[1])
+            leg.add(Step(node, "conntrack", "src", f"conntrack rewrites the source to {packet.src}"))
+        elif packet.ctstate == "NEW" and not packet.snat and self.host.guest_network_of(packet.src) is not None \
+                and decision.dev not in self.host.bridges:
+            leg.add(self._not_natted(node, packet))
         failed = self.egress(leg, node, decision, packet)
         if failed is not None:
             return failed
@@ -444,6 +476,23 @@ class Walker:
             return leg.end(Disposition.DELIVERED), packet, "guest"
         leg.add(Step("upstream", "upstream", "exit", self._beyond(decision, packet)))
         return leg.end(Disposition.EXITS_HOST), packet, ("upstream", decision)
+
+    def _not_natted(self, node: str, packet: Packet) -> Step:
+        """A guest's packet leaves by an uplink with its own address: say which NAT rules there
+        are and that none applied (the nearest cause of a reply that cannot come back)."""
+        nat = self.host.firewall.tables.get("nat") if self.host.firewall else None
+        candidates = [r for r in (nat.chains.values() if nat else ()) for r in r.rules
+                      if r.target is not None and r.target.name in ("MASQUERADE", "SNAT")]
+        if self.evaluator is None:
+            return Step(node, "nat", "unknown", f"leaves as {packet.src}: without iptables output, whether it is "
+                        "NATed is unknown", None, "nat", "POSTROUTING", True)
+        if not candidates:
+            return Step(node, "nat", "none", f"leaves un-NATed as {packet.src}: nat has no MASQUERADE or SNAT rule",
+                        Origin(nat.chains["POSTROUTING"].origin.file) if nat and "POSTROUTING" in nat.chains
+                        and nat.chains["POSTROUTING"].origin else None, "nat", "POSTROUTING")
+        nearest = min(candidates, key=lambda r: sum(match(m, packet, self.addresses) is False for m in r.matches))
+        return Step(node, "nat", "none", f"leaves un-NATed as {packet.src}: no MASQUERADE/SNAT applies to it; "
+                    f"the nearest is {nearest.render()}", nearest.origin, "nat", "POSTROUTING")
 
     def _beyond(self, decision: Decision, packet: Packet) -> str:
         if decision.gateway is not None:
@@ -486,71 +535,37 @@ class Walker:
 
     def reply(self, flow: Flow, sent: Packet, delivered_to, guest_net) -> Leg:
         leg = _Leg()
+        back = Conntrack.reply(flow, sent)
+        reply = self._reply_packet(sent, flow, sent.dst, sent.src)
         if delivered_to == "host":
-            reply = self._reply_packet(sent, flow, sent.dst, flow.src)
-            leg.add(Step("host", "local", "reply", f"the host answers {flow.src} from {sent.dst}"))
-            return self.local_out(leg, reply)
+            leg.add(Step("host", "local", "reply", f"the host answers {sent.src} from {sent.dst}"))
+            return self.local_out(leg, reply, back)
         if delivered_to == "guest":
             target_net = self.host.guest_network_of(sent.dst)
-            reply = self._reply_packet(sent, flow, sent.dst, sent.src)
             hop = self.guest_side(leg, reply.src, reply.dst, target_net)
             if isinstance(hop, Leg):
                 return hop
             port = self.bridge_in(leg, target_net)
             if isinstance(port, Leg):
                 return port
-            if hop is None and reply.dst in target_net.network and guest_net is not None:
+            if hop is None and reply.dst in target_net.network:
                 result = self.bridged(leg, flow, target_net, reply, port)
-                return result if isinstance(result, Leg) else result[0]
-            if sent.dnat:
-                leg.add(Step("host", "conntrack", "un-DNAT", f"conntrack answers as {flow.dst}, the address "
-                             f"{flow.src} sent to"))
-            reply = replace(reply, iif=target_net.bridge, physdev_in=port.name)
-            result = self.routed(leg, "host", replace(reply, src=reply.src))
+            else:
+                result = self.routed(leg, "host", replace(reply, iif=target_net.bridge, physdev_in=port.name), back)
             return result if isinstance(result, Leg) else result[0]
         _, decision = delivered_to
-        replier = flow.dst if not sent.dnat else sent.dst
         knows = [n for n in self.upstream_knows if sent.src in n]
         subnet = [a for a in self.host.connected(decision.dev or "") if sent.src in a.network]
         if not knows and not subnet:
             return leg.fail(Disposition.NO_RETURN_ROUTE, Step(
                 "upstream", "upstream", "lost", f"the reply to {sent.src} is lost beyond the host: "
-                f"{decision.gateway or replier} knows no route to {sent.src}, which left the host un-NATed "
+                f"{decision.gateway or sent.dst} knows no route to {sent.src}, which left the host un-NATed "
                 "(MASQUERADE/SNAT did not apply); tell netlint otherwise with --upstream-knows", None))
-        leg.add(Step("upstream", "upstream", "reply", f"{replier} replies to {sent.src} by {decision.dev}"))
-        reply = replace(self._reply_packet(sent, flow, replier, sent.src), iif=decision.dev)
-        if sent.snat:
-            reply = replace(reply, snat=True)
-        packet = self.hook(leg, "host", "PREROUTING", ("raw", "mangle"), reply)
-        if isinstance(packet, Leg):
-            return packet
-        if sent.snat:
-            packet = replace(packet, dst=flow.src)
-            leg.add(Step("host", "conntrack", "un-NAT", f"conntrack turns {sent.src} back into {flow.src}"))
-        decision = self.route(leg, "host", packet)
-        if isinstance(decision, Leg):
-            return decision
-        if decision.kind == "local":
-            leg.add(Step("host", "local", "deliver", f"the reply is for the host ({packet.dst})"))
-            return leg.end(Disposition.DELIVERED)
-        failed = self.forward_checks(leg, "host", packet)
-        if failed is not None:
-            return failed
-        packet = replace(packet, oif=decision.dev)
-        packet = self.hook(leg, "host", "FORWARD", ("mangle", "filter"), packet)
-        if isinstance(packet, Leg):
-            return packet
-        packet = self.hook(leg, "host", "POSTROUTING", ("mangle",), packet)
-        if isinstance(packet, Leg):
-            return packet
-        failed = self.egress(leg, "host", decision, packet)
-        if failed is not None:
-            return failed
-        leg.add(Step("guest", "guest", "deliver", f"bridged back to {packet.dst}" if guest_net else
-                     f"delivered to {packet.dst}"))
-        return leg.end(Disposition.DELIVERED)
+        leg.add(Step("upstream", "upstream", "reply", f"{sent.dst} replies to {sent.src} by {decision.dev}"))
+        result = self.routed(leg, "host", replace(reply, iif=decision.dev), back)
+        return result if isinstance(result, Leg) else result[0]
 
-    def local_out(self, leg: _Leg, packet: Packet) -> Leg:
+    def local_out(self, leg: _Leg, packet: Packet, conntrack: Conntrack | None = None) -> Leg:
         """A packet the host itself sends: OUTPUT, then POSTROUTING, out of its interface."""
         decision = self.router.lookup(packet.dst, packet.src, None, packet.mark)
         if decision.kind not in ("unicast", "local"):
@@ -566,6 +581,9 @@ class Walker:
         packet = self.hook(leg, "host", "POSTROUTING", ("mangle", "nat"), packet)
         if isinstance(packet, Leg):
             return packet
+        if conntrack is not None and conntrack.src is not None:
+            packet = replace(packet, src=conntrack.src[0], sport=conntrack.src[1])
+            leg.add(Step("host", "conntrack", "src", f"conntrack rewrites the source to {packet.src}"))
         if decision.kind == "unicast":
             failed = self.egress(leg, "host", decision, packet)
             if failed is not None:
@@ -579,9 +597,9 @@ class Walker:
         leg = _Leg()
         packet = replace(self._first_packet(flow), ctstate="ESTABLISHED", tcp_flags=frozenset({"ACK"}))
         if guest_net is not None:
-            started = self.from_guest(leg, flow, guest_net, packet)
+            started = self.from_guest(leg, flow, guest_net, packet, Conntrack.original(sent))
         else:
-            started = self.from_outside(leg, flow, packet, ingress)
+            started = self.from_outside(leg, flow, packet, ingress, Conntrack.original(sent))
         return started if isinstance(started, Leg) else started[0]
 
     def _finish(self, flow: Flow, forward: Leg, reply: Leg | None, established: Leg | None) -> Trace:
