@@ -104,3 +104,20 @@ def test_graph_formats():
     ids = {n["id"] for n in data["nodes"]}
     assert {"guest:192.168.122.0/24", "virbr0", "vnet0", "host", "eno1", "eno2", "gw:192.168.50.1",
             "outside"} <= ids
+
+
+def test_in_names_the_guests_tap(tmp_path):
+    dump = tmp_path / "host"
+    shutil.copytree(EXAMPLE, dump)
+    with open(dump / "ip-addr.txt", "a") as f:
+        f.write("10: vnet1: <BROADCAST,MULTICAST> mtu 1500 qdisc pfifo_fast master virbr0 state DOWN group default "
+                "qlen 1000\n    link/ether fe:54:00:11:22:33 brd ff:ff:ff:ff:ff:ff\n")
+    with open(dump / "brctl-show.txt", "a") as f:
+        f.write("\t\t\t\t\t\t\tvnet1\n")
+    _, any_tap = trace_json(str(dump), "--src", GUEST, "--dst", "192.168.50.201")
+    assert any_tap["verdict"] == "reachable"
+    assert any("vnet0, vnet1" in a and "vnet0 is taken" in a for a in any_tap["assumptions"])
+    code, named = trace_json(str(dump), "--src", GUEST, "--dst", "192.168.50.201", "--in", "vnet1")
+    assert (code, named["forward"]["disposition"]) == (1, "LINK_DOWN")
+    decisive = named["forward"]["steps"][named["forward"]["decisive"]]
+    assert decisive["origin"] == {"file": "ip-addr.txt", "line": 29} and "vnet1" in decisive["detail"]

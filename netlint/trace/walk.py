@@ -91,6 +91,7 @@ class Walker:
         self.complete_firewall = host.firewall is not None and any(
             t.origin is not None for t in host.firewall.tables.values())
         self.assumptions: list[str] = []
+        self.tap: str | None = None  # the guest's tap, when --in names it
 
     # ---- evidence --------------------------------------------------------------------------
 
@@ -313,8 +314,15 @@ class Walker:
     # ---- the walk --------------------------------------------------------------------------
 
     def trace(self, flow: Flow, ingress: str | None = None) -> Trace:
+        """`ingress` is the interface the flow enters by: an uplink for a flow from outside, or
+        the tap that carries a guest (otherwise any UP guest port of its bridge is taken)."""
         self.assumptions = []
-        guest_net = self.host.guest_network_of(flow.src) if ingress is None else None
+        guest_net = self.host.guest_network_of(flow.src)
+        self.tap = None
+        if ingress is not None and guest_net is not None and ingress in bridge_ports(self.graph, guest_net.bridge):
+            self.tap = ingress
+        elif ingress is not None:
+            guest_net = None
         forward = _Leg()
         packet = self._first_packet(flow)
         if guest_net is not None:
@@ -382,14 +390,17 @@ class Walker:
             extra = f"; {', '.join(stray)} exists but is in no bridge" if stray else ""
             return leg.fail(Disposition.LINK_DOWN, Step("host", "bridge", "no port",
                                                         f"{guest_net.bridge} has no guest port{extra}", where))
-        port = ports[0]
+        named = [p for p in ports if p.name == self.tap]
+        port = named[0] if named else ports[0]
+        if named:
+            ports = named
         if not port.is_up:
             return leg.fail(Disposition.LINK_DOWN, Step("host", "bridge", "down",
                                                         f"{port.name}, the only guest port of {guest_net.bridge}, is "
                                                         "down" if len(ports) == 1 else
                                                         f"every guest port of {guest_net.bridge} is down",
                                                         port.origin))
-        if len(ports) > 1:
+        if len(ports) > 1 and not named:
             self._assume(f"which of {', '.join(p.name for p in ports)} carries the guest is not in the dump: "
                          f"{port.name} is taken")
         leg.add(Step("host", "bridge", "in", f"into {guest_net.bridge} through {port.name}", port.origin))
