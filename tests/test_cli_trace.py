@@ -121,3 +121,17 @@ def test_in_names_the_guests_tap(tmp_path):
     assert (code, named["forward"]["disposition"]) == (1, "LINK_DOWN")
     decisive = named["forward"]["steps"][named["forward"]["decisive"]]
     assert decisive["origin"] == {"file": "ip-addr.txt", "line": 29} and "vnet1" in decisive["detail"]
+
+
+def test_rp_filter_missing_matters_only_for_an_asymmetric_flow(tmp_path):
+    dump = tmp_path / "host"
+    shutil.copytree(FIXTURES / "dumps" / "rp-filter-asymmetric", dump)
+    sysctl = dump / "sysctl.txt"
+    sysctl.write_text("".join(line for line in sysctl.read_text().splitlines(keepends=True) if "rp_filter" not in line))
+    _, asymmetric = trace_json(str(dump), "--src", "10.8.0.5", "--dst", "172.28.20.231", "--proto", "tcp",
+                               "--dport", "22", "--in", "eno2")
+    assert (asymmetric["verdict"], asymmetric["forward"]["disposition"]) == ("unknown", "UNKNOWN")
+    decisive = asymmetric["forward"]["steps"][asymmetric["forward"]["decisive"]]
+    assert "rp_filter of eno2 is not in the dump" in decisive["detail"]
+    _, symmetric = trace_json(str(dump), "--src", GUEST, "--dst", "8.8.8.8")
+    assert symmetric["verdict"] == "reachable"

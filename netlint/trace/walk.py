@@ -268,20 +268,20 @@ class Walker:
         return self.rp_check(leg, node, packet)
 
     def rp_check(self, leg: _Leg, node: str, packet: Packet) -> Leg | None:
+        """Reverse path filtering on the ingress interface: max(all, <if>), 1 strict, 2 loose."""
         mode, origin = self.rp_filter(packet.iif)
-        if mode is None:
-            if self.host.sysctls is not None or self.host.sysctl("net.ipv4.ip_forward"):
-                leg.add(Step(node, "sysctl", "unknown", f"rp_filter of {packet.iif} is not in the dump", None,
-                             uncertain=False))
-            return None
         if mode == 0:
             return None
         back = self.router.lookup(packet.src, packet.dst, None, packet.mark)
-        if mode == 2:
-            ok = back.kind in ("unicast", "local")
-        else:
-            ok = back.kind == "local" or (back.kind == "unicast" and back.dev == packet.iif)
-        if ok:
+        strict_ok = back.kind == "local" or (back.kind == "unicast" and back.dev == packet.iif)
+        loose_ok = back.kind in ("unicast", "local")
+        if mode is None:
+            if not strict_ok:  # only a strict (or loose) filter would drop it: the dump must say
+                leg.add(Step(node, "sysctl", "unknown", f"rp_filter of {packet.iif} is not in the dump, and the "
+                             f"route back to {packet.src} does not use {packet.iif} (collect `sysctl -a`)", None,
+                             uncertain=True))
+            return None
+        if strict_ok if mode == 1 else loose_ok:
             leg.add(Step(node, "sysctl", "pass", f"rp_filter {'strict' if mode == 1 else 'loose'} on {packet.iif}: "
                          f"{packet.src} routes back {'through it' if mode == 1 else 'somewhere'}", origin))
             return None
