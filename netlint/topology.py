@@ -96,27 +96,11 @@ def bridge_ports(graph: nx.MultiDiGraph, bridge: str) -> list[str]:
     return sorted({u for u, _, kind in graph.in_edges(bridge, data="kind") if kind == "l2-member"})
 
 
-def guest_ports(graph: nx.MultiDiGraph, bridge: str) -> list[str]:
-    """The guest-facing ports of `bridge` not known to be down. A port whose state no output shows
-    (`brctl show` alone) counts; its `up` is None for a caller that must tell."""
-    return [p for p in bridge_ports(graph, bridge)
-            if graph.nodes[p]["kind"] == "tap" and graph.nodes[p]["up"] is not False
-            and graph.nodes[p]["carrier"] is not False]
-
-
 def unenslaved_taps(graph: nx.MultiDiGraph) -> list[str]:
     """Guest-facing links that exist but sit in no bridge: a guest behind one reaches nothing."""
     return sorted(n for n, attrs in graph.nodes(data=True)
                   if attrs["kind"] == "tap" and attrs["master"] is None
                   and not any(k == "l2-member" for _, _, k in graph.out_edges(n, data="kind")))
-
-
-def egress(graph: nx.MultiDiGraph, dev: str) -> list[str]:
-    """Where packets routed out of `dev` go next: its gateways, and `outside` for a default
-    route straight out of the link."""
-    if dev not in graph:
-        return []
-    return sorted({v for _, v, kind in graph.out_edges(dev, data="kind") if kind == "next-hop"})
 
 
 def _bridge_names(host: Host) -> set[str]:

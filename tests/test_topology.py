@@ -18,7 +18,21 @@ import pytest
 from netlint.host import Host, build_host, load_host
 from netlint.model import Origin, Route
 from netlint.report.graph import mermaid_ids, render_dot, render_json, render_mermaid
-from netlint.topology import bridge_ports, build_graph, egress, guest_ports, unenslaved_taps
+from netlint.topology import bridge_ports, build_graph, unenslaved_taps
+
+
+def guest_ports(graph, bridge):
+    """Guest-facing ports of a bridge not known to be down or without carrier."""
+    return [p for p in bridge_ports(graph, bridge)
+            if graph.nodes[p]["kind"] == "tap" and graph.nodes[p]["up"] is not False
+            and graph.nodes[p]["carrier"] is not False]
+
+
+def egress(graph, dev):
+    """Where a link's next-hop edges lead."""
+    if dev not in graph:
+        return []
+    return sorted({v for _, v, kind in graph.out_edges(dev, data="kind") if kind == "next-hop"})
 from tests.conftest import FIXTURES, IN_CI, REPO, parse_text
 
 EXAMPLE = REPO / "examples" / "centos7-forwarding-off"

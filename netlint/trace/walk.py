@@ -148,7 +148,12 @@ class Walker:
                 view = self.host.bridges[bridge]
                 iface = Interface(name, view.ports.get(name) or Origin(self.host.path), flags=["UP"])
             ports.append(iface)
-        return sorted(ports, key=lambda i: not i.is_up), unenslaved_taps(self.graph)
+        return sorted(ports, key=lambda i: not self._tap_usable(i)), unenslaved_taps(self.graph)
+
+    @staticmethod
+    def _tap_usable(tap: Interface) -> bool:
+        """UP, and with carrier: a tap without it has no running guest behind it."""
+        return tap.is_up and "NO-CARRIER" not in tap.flags
 
     def _link_up(self, iface: Interface) -> bool:
         state_down = iface.state in ("DOWN", "LOWERLAYERDOWN")
@@ -394,10 +399,11 @@ class Walker:
         port = named[0] if named else ports[0]
         if named:
             ports = named
-        if not port.is_up:
+        if not self._tap_usable(port):
+            state = "down" if not port.is_up else "without carrier (no guest runs behind it)"
             return leg.fail(Disposition.LINK_DOWN, Step("host", "bridge", "down",
                                                         f"{port.name}, the only guest port of {guest_net.bridge}, is "
-                                                        "down" if len(ports) == 1 else
+                                                        f"{state}" if len(ports) == 1 else
                                                         f"every guest port of {guest_net.bridge} is down",
                                                         port.origin))
         if len(ports) > 1 and not named:
@@ -480,7 +486,7 @@ class Walker:
         guest_net = next((g for g in self.host.guest_networks if g.bridge == decision.dev), None)
         if guest_net is not None and packet.dst in guest_net.network:
             ports, _ = self.guest_ports(guest_net.bridge)
-            if not any(p.is_up for p in ports):
+            if not any(self._tap_usable(p) for p in ports):
                 return leg.fail(Disposition.LINK_DOWN, Step(node, "bridge", "no port",
                                                             f"{guest_net.bridge} has no UP guest port", None))
             leg.add(Step("guest", "guest", "deliver", f"bridged to the guest {packet.dst}"))
