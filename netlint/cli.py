@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, collect
 from ipaddress import ip_network
 
 from .host import load_host, parse_address
@@ -75,6 +75,14 @@ def _build() -> argparse.ArgumentParser:
     g.add_argument("--format", choices=["dot", "mermaid", "json"], default="dot")
     g.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     g.set_defaults(run=_run_graph)
+
+    c = commands.add_parser("collect", help="save this host's network state as a dump",
+                            description="Run the standard commands (ip, bridge, brctl, route, iptables-save, sysctl "
+                                        "…) on this host, or in the network namespace netlint runs in, and write a "
+                                        "dump folder (or .tar.gz) with a manifest of what ran.")
+    c.add_argument("-o", "--output", metavar="DIR", help="the dump folder, or a file ending in .tar.gz "
+                                                           "(default: netlint-dump-HOST-TIME)")
+    c.set_defaults(run=_run_collect)
     return parser
 
 
@@ -130,6 +138,17 @@ def _run_graph(args: argparse.Namespace) -> int:
               "json": graph_output.render_json}[args.format]
     _write(render(build_graph(load_host(args.dump))), args.output)
     return EXIT_CLEAN
+
+
+def _run_collect(args: argparse.Namespace) -> int:
+    destination = Path(args.output) if args.output else collect.default_destination()
+    manifest, outputs = collect.collect()
+    written = collect.write(destination, manifest, outputs)
+    missing = [r for r in manifest.commands if not r.written]
+    print(f"netlint: wrote {written} ({len(outputs)} outputs"
+          + (f"; not collected: {', '.join(f'{r.file} ({r.reason})' for r in missing)}" if missing else "") + ")",
+          file=sys.stderr)
+    return EXIT_CLEAN if outputs else EXIT_ERROR
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,11 +25,13 @@ CANONICAL_NAMES: dict[str, str] = {
     "nft-ruleset.txt": "`nft list ruleset`",
     "sysctl.txt": "`sysctl -a` or any subset",
     "manifest.json": "what `netlint collect` ran: command, exit status, stderr of each",
+    "stderr.txt": "the error output of the README's collection one-liner (not read)",
     "guest/": "outputs taken inside a guest (also files named `guest-*`)",
 }
 
-# Files in a dump folder that are not command output.
-_NOT_OUTPUT = {"manifest.json"}
+# Files in a dump folder that are not command output: `netlint collect`'s manifest, and the
+# error log of the README's shell one-liner.
+_NOT_OUTPUT = {"manifest.json", "stderr.txt"}
 
 
 class InputError(Exception):
