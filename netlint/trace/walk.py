@@ -16,7 +16,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from ..host import Host
 from ..topology import bridge_ports, build_graph, unenslaved_taps
-from ..model import Interface, Origin
+from ..model import Interface, Origin, Sysctl
 from ..model.firewall import Chain, Rule
 from ..model.trace import Disposition, Flow, Leg, Step, Trace, Verdict
 from . import explain
@@ -106,12 +106,11 @@ class Walker:
                 return entry
         return None
 
-    def forwarding(self, iif: str) -> tuple[bool | None, Origin | None, str]:
+    def forwarding(self, iif: str) -> tuple[Sysctl | None, str]:
+        """The sysctl that decides whether packets arriving on `iif` are forwarded: its own
+        `conf.<iif>.forwarding`, else `ip_forward` (whose writes copy to every interface)."""
         key = f"net.ipv4.conf.{self.host.interface_key(iif)}.forwarding"
-        entry = self._sysctl(key, "net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding")
-        if entry is None:
-            return None, None, key
-        return entry.value.strip() != "0", entry.origin, entry.key
+        return self._sysctl(key, "net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"), key
 
     def rp_filter(self, iif: str) -> tuple[int | None, Origin | None]:
         every = self._sysctl("net.ipv4.conf.all.rp_filter")
@@ -258,18 +257,17 @@ class Walker:
 
     def forward_checks(self, leg: _Leg, node: str, packet: Packet) -> Leg | None:
         """Forwarding of the ingress interface, then reverse path filtering."""
-        enabled, origin, key = self.forwarding(packet.iif)
-        if enabled is None:
+        entry, key = self.forwarding(packet.iif)
+        if entry is None:
             leg.add(Step(node, "sysctl", "unknown", f"{key} is not in the dump, so whether {packet.iif} forwards is "
                          "unknown (collect `sysctl -a`)", None, uncertain=True))
-        elif not enabled:
-            entry = self.host.sysctl(key) or self._sysctl("net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding")
+        elif entry.value.strip() == "0":
             return leg.fail(Disposition.FORWARDING_DISABLED, Step(
                 node, "sysctl", "drop", f"{entry.key} = {entry.value}: packets arriving on {packet.iif} are not "
-                                        "forwarded", origin))
+                                        "forwarded", entry.origin))
         else:
-            leg.add(Step(node, "sysctl", "forward", f"{key.split('.conf.')[-1] if '.conf.' in key else key} on",
-                         origin))
+            leg.add(Step(node, "sysctl", "forward", f"{entry.key} = {entry.value}: {packet.iif} forwards",
+                         entry.origin))
         return self.rp_check(leg, node, packet)
 
     def rp_check(self, leg: _Leg, node: str, packet: Packet) -> Leg | None:
