@@ -147,7 +147,9 @@ class Walker:
                 view = self.host.bridges[bridge]
                 iface = Interface(name, view.ports.get(name) or Origin(self.host.path), flags=["UP"])
             ports.append(iface)
-        return sorted(ports, key=lambda i: not self._tap_usable(i)), unenslaved_taps(self.graph)
+        # A veth with the host's addresses on it is an uplink (as in a namespace lab), not a stray tap.
+        stray = [t for t in unenslaved_taps(self.graph) if not self.host.connected(t)]
+        return sorted(ports, key=lambda i: not self._tap_usable(i)), stray
 
     @staticmethod
     def _tap_usable(tap: Interface) -> bool:
@@ -390,7 +392,8 @@ class Walker:
         view = self.host.bridges.get(guest_net.bridge)
         where = (view.origin if view and view.origin else None) or (bridge.origin if bridge else None)
         if not ports:
-            extra = f"; {', '.join(stray)} exists but is in no bridge" if stray else ""
+            extra = (f"; {', '.join(stray)} {'exists' if len(stray) == 1 else 'exist'} but "
+                     f"{'is' if len(stray) == 1 else 'are'} in no bridge") if stray else ""
             return leg.fail(Disposition.LINK_DOWN, Step("host", "bridge", "no port",
                                                         f"{guest_net.bridge} has no guest port{extra}", where))
         named = [p for p in ports if p.name == self.tap]

@@ -1,0 +1,1 @@
+"""Kernel-as-oracle tests: real namespaces, real probes, netlint's trace must agree."""
