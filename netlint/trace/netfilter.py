@@ -25,6 +25,7 @@ _PROTO_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp"}
 _ICMP_TYPES = {"echo-reply": 0, "pong": 0, "destination-unreachable": 3, "echo-request": 8, "ping": 8,
                "time-exceeded": 11}
 _MULTICAST = IPv4Network("224.0.0.0/4")
+_EPHEMERAL_FIRST = 1024
 _MAX_DEPTH = 64
 _MAX_OUTCOMES = 64
 
@@ -89,6 +90,16 @@ def _proto_is(packet: Packet, name: str) -> bool:
     return name in ("all", "0") or name == packet.proto or (name == "icmpv6" and packet.proto == "ipv6-icmp")
 
 
+def _ephemeral_hit(ports) -> bool | None:
+    """Whether a port the flow does not name, the initiator's ephemeral port (1024 or above on
+    every current system), is in `ports`: no, yes, or maybe."""
+    if all(r.last < _EPHEMERAL_FIRST for r in ports.ranges):
+        return False
+    if any(r.first <= _EPHEMERAL_FIRST and r.last >= 65535 for r in ports.ranges):
+        return True
+    return None
+
+
 def _ports(m: PortMatch, packet: Packet) -> bool | None:
     if m.module != "multiport" and not _proto_is(packet, m.module):
         return False
@@ -98,18 +109,19 @@ def _ports(m: PortMatch, packet: Packet) -> bool | None:
     for ports, negated, port in ((m.dports, m.dports_negated, packet.dport), (m.sports, m.sports_negated, packet.sport)):
         if ports is None:
             continue
-        if port is None:
-            result = None  # a port the flow does not name (an ephemeral source port)
-            continue
-        if (port in ports) == negated:
+        hit = (port in ports) if port is not None else _ephemeral_hit(ports)
+        if hit is None:
+            result = None
+        elif hit == negated:
             return False
     if m.any_ports is not None:
-        known = [p for p in (packet.sport, packet.dport) if p is not None]
-        hit = any(p in m.any_ports for p in known)
-        if hit == m.any_ports_negated and (hit or len(known) == 2):
-            return False
-        if not hit and len(known) < 2:
+        hits = [(p in m.any_ports) if p is not None else _ephemeral_hit(m.any_ports)
+                for p in (packet.sport, packet.dport)]
+        hit = True if True in hits else (None if None in hits else False)
+        if hit is None:
             result = None
+        elif hit == m.any_ports_negated:
+            return False
     if m.tcp_flags is not None:
         mask, comp = m.tcp_flags
         if ((packet.tcp_flags & mask) == comp) == m.tcp_flags_negated:

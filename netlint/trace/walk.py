@@ -322,6 +322,8 @@ class Walker:
         """`ingress` is the interface the flow enters by: an uplink for a flow from outside, or
         the tap that carries a guest (otherwise any UP guest port of its bridge is taken)."""
         self.assumptions = []
+        if flow.proto in ("tcp", "udp") and flow.sport is None:
+            self._assume(f"{flow.src}'s source port is an ephemeral one, 1024 or above (name it with --sport)")
         guest_net = self.host.guest_network_of(flow.src)
         self.tap = None
         if ingress is not None and guest_net is not None and ingress in bridge_ports(self.graph, guest_net.bridge):

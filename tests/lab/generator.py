@@ -13,7 +13,8 @@ Then random choices: forwarding (global and per interface), libvirt's rule layou
 chains as before 5.1, or the LIBVIRT_* chains), MASQUERADE (present, missing, for a wrong
 subnet, pinned to one uplink), the FORWARD policy, a stray REJECT/DROP above the accepts, a
 RHEL-style host firewall, rp_filter modes, the default route, a tap (or its guest end) down,
-and a second guest with bridge-nf-call-iptables. Probes carry no `expect`: the kernel decides.
+a second guest with bridge-nf-call-iptables, and whether the dump holds the guest's routing table.
+Probes carry no `expect`: the kernel decides.
 """
 
 from __future__ import annotations
@@ -205,14 +206,14 @@ def generate(seed: int) -> dict:
             probe["upstream_knows"] = [GUEST_NET]
         probes.append(probe)
 
-    description = (f"random host, seed {seed}: libvirt {'<5.1 built-in chains' if layout == 'old' else 'LIBVIRT_* chains'}"
-                   f", MASQUERADE {masquerade}, FORWARD policy {policy}, stray rule {stray or 'none'}, "
+    chains = "<5.1 built-in chains" if layout == "old" else "LIBVIRT_* chains"
+    description = (f"random host, seed {seed}: libvirt {chains}, MASQUERADE {masquerade}, FORWARD policy {policy}, stray rule {stray or 'none'}, "
                    f"host firewall {firewall}, default route {'present' if default_route else 'missing'}, "
                    f"static route {static} via {ADDR['up2']}, ip_forward {forward} {per_iface or ''}, "
                    f"rp_filter all={rp_all} {rp_iface or ''}, bridge-nf-call-iptables {bridge_nf}, "
                    f"{'second guest, ' if pair else ''}{'tap down ' + tap_down + ', ' if tap_down else ''}"
                    f"routers {'know' if knows else 'do not know'} {GUEST_NET}")
-    return {
+    scenario = {
         "description": description,
         "namespaces": namespaces,
         "links": links,
@@ -225,3 +226,6 @@ def generate(seed: int) -> dict:
         "servers": servers,
         "probes": probes,
     }
+    if rng.random() < 0.5:
+        scenario["guest_dump"] = "guest"
+    return scenario

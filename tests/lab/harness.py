@@ -39,7 +39,7 @@ _IFNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
 ROLES = ("host", "guest", "router", "remote")
 OUTCOMES = ("reachable", "unreachable")
 SCENARIO_KEYS = {"description", "namespaces", "links", "bridges", "addresses", "routes", "down", "sysctls",
-                 "iptables", "servers", "probes"}
+                 "iptables", "servers", "probes", "guest_dump"}
 REQUIRED_KEYS = {"namespaces", "links", "addresses", "probes"}
 PROBE_KEYS = {"from", "src", "dst", "proto", "dport", "expect", "in", "upstream_knows"}
 ROUTE_KEYS = {"ns", "to", "via", "dev", "metric", "type"}
@@ -194,13 +194,15 @@ def scenario_from_dict(name: str, data) -> Scenario:
             raise ScenarioError(f"routes: {route!r} needs ns and to (optional via, dev, metric, type)")
     for end in data.get("down") or []:
         _endpoint(end, namespaces, "down")
-    for ns in list((data.get("sysctls") or {})) + list((data.get("iptables") or {})):
+    for ns in list(data.get("sysctls") or {}) + list(data.get("iptables") or {}):
         if ns not in namespaces:
             raise ScenarioError(f"sysctls/iptables: unknown namespace {ns!r}")
     for server in data.get("servers") or []:
         if len(server) != 3 or server[0] not in namespaces:
             raise ScenarioError(f"servers: {server!r} is not [ns, address, port]")
         ip_address(server[1])
+    if "guest_dump" in data and namespaces.get(data["guest_dump"]) != "guest":
+        raise ScenarioError(f"guest_dump: {data['guest_dump']!r} is not a namespace of role guest")
     probes = []
     for index, raw in enumerate(data["probes"]):
         if not isinstance(raw, dict) or not set(raw) <= PROBE_KEYS:
@@ -569,6 +571,9 @@ def run_scenario(scenario: Scenario) -> Run:
             second = lab.probe_round(scenario.probes)
             run.results = [ProbeResult(p, [a, b]) for p, a, b in zip(scenario.probes, first, second)]
             lab.collect(dump)
+            if "guest_dump" in scenario.data:
+                (dump / "guest").mkdir(exist_ok=True)
+                (dump / "guest" / "ip-route.txt").write_text(lab.check(scenario.data["guest_dump"], ["ip", "route"]))
         host = load_host(str(dump))
         for result in run.results:
             result.verdict, result.story = trace_probe(host, result.probe)

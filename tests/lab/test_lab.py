@@ -16,7 +16,14 @@ import pytest
 
 from .conftest import seeds_option
 from .generator import generate
-from .harness import Run, Scenario, ScenarioError, load_scenario, run_scenario, scenario_from_dict
+from .harness import (
+    Run,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    run_scenario,
+    scenario_from_dict,
+)
 
 pytestmark = pytest.mark.lab
 

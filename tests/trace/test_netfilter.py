@@ -126,3 +126,21 @@ COMMIT
 def test_a_fragment_without_policy_leaves_the_policy_unknown():
     outcomes = evaluator("-A FORWARD -i virbr9 -j ACCEPT\n").run("filter", "FORWARD", packet())
     assert sorted((o.verdict, o.uncertain) for o in outcomes) == [("ACCEPT", True), ("DROP", True)]
+
+
+def test_an_unnamed_client_port_is_ephemeral():
+    rules = """*filter
+:FORWARD ACCEPT [0:0]
+-A FORWARD -p tcp -m tcp --dport 443 -j REJECT --reject-with tcp-reset
+-A FORWARD -p tcp -m tcp --sport 1024:65535 -j ACCEPT
+-A FORWARD -p tcp -m tcp --sport 5000:6000 -j DROP
+COMMIT
+"""
+    ev = evaluator(rules)
+    # A reply to a client: its destination port is the client's ephemeral port, never 443.
+    (reply,) = ev.run("filter", "FORWARD", packet(sport=80, dport=None, ctstate="ESTABLISHED"))
+    assert reply.verdict == "ACCEPT" and not reply.uncertain
+    (request,) = ev.run("filter", "FORWARD", packet(sport=None, dport=80))
+    assert (request.verdict, request.rule.origin.line, request.uncertain) == ("ACCEPT", 4, False)
+    outcomes = evaluator(rules.replace("1024:65535", "1:2")).run("filter", "FORWARD", packet(sport=None, dport=80))
+    assert sorted((o.verdict, o.uncertain) for o in outcomes) == [("ACCEPT", True), ("DROP", True)]
