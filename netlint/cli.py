@@ -1,25 +1,20 @@
-"""The `netlint` command: parses flags, calls the stages, picks a renderer, sets the exit code."""
+"""The `netlint` command: parses flags, calls the stages, picks a renderer, sets the exit code.
+
+Each command imports the stages it uses when it runs: `netlint parse` on a 100k-rule file
+should not pay for networkx and the packet walk.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 
-from . import __version__, collect
-from ipaddress import ip_network
-
-from .host import load_host, parse_address
-from .intake import InputError, read_dump
-from .model import Kind, Status
-from .model.trace import Flow, Verdict
-from .parsers import parse
-from .report import graph as graph_output
-from .report import trace_output
-from .report.parse_output import render_json, render_text
-from .topology import build_graph
-from .trace import trace
+from . import __version__
+from .intake import InputError
+from .model import Kind
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -88,9 +83,12 @@ def _build() -> argparse.ArgumentParser:
 
 def _address(text: str):
     try:
-        return parse_address(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        address = ip_address(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text} is not an IP address") from None
+    if address.version != 4:
+        raise argparse.ArgumentTypeError(f"{text} is not an IPv4 address (the trace covers IPv4)")
+    return address
 
 
 def _network(text: str):
@@ -114,6 +112,11 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _run_parse(args: argparse.Namespace) -> int:
+    from .intake import read_dump
+    from .model import Status
+    from .parsers import parse
+    from .report.parse_output import render_json, render_text
+
     sources = read_dump(Path(args.path), Kind(args.kind) if args.kind else None)
     results = [parse(source) for source in sources]
     if len(results) == 1 and results[0].source.kind is Kind.UNKNOWN and results[0].source.empty_reason is None:
@@ -123,6 +126,11 @@ def _run_parse(args: argparse.Namespace) -> int:
 
 
 def _run_trace(args: argparse.Namespace) -> int:
+    from .host import load_host
+    from .model.trace import Flow, Verdict
+    from .report import trace_output
+    from .trace import trace
+
     if args.proto == "icmp" and (args.dport or args.sport):
         return _fail("--dport and --sport go with --proto tcp or udp")
     host = load_host(args.dump)
@@ -134,6 +142,10 @@ def _run_trace(args: argparse.Namespace) -> int:
 
 
 def _run_graph(args: argparse.Namespace) -> int:
+    from .host import load_host
+    from .report import graph as graph_output
+    from .topology import build_graph
+
     render = {"dot": graph_output.render_dot, "mermaid": graph_output.render_mermaid,
               "json": graph_output.render_json}[args.format]
     _write(render(build_graph(load_host(args.dump))), args.output)
@@ -141,6 +153,8 @@ def _run_graph(args: argparse.Namespace) -> int:
 
 
 def _run_collect(args: argparse.Namespace) -> int:
+    from . import collect
+
     destination = Path(args.output) if args.output else collect.default_destination()
     manifest, outputs = collect.collect()
     written = collect.write(destination, manifest, outputs)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_address
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from .model import (BrctlData, BridgeLinkData, Diagnostic, Interface, InterfacesData, IpRule, IpRulesData, Kind,
                     LibvirtNetwork, LibvirtNetworkData, Origin, ParseResult, Role, Route, RoutePrintData, RoutesData,
@@ -272,11 +272,3 @@ def _guest_routes(host: Host, guest: dict[Kind, list[ParseResult]]) -> None:
             host.guest_routes = [r for r in data.routes if r.family == 4]
             host.guest_route_source = result.source.file
             return
-
-
-def parse_address(text: str) -> IPv4Address:
-    """An IPv4 address from the command line; ValueError with a readable message otherwise."""
-    address = ip_address(text)
-    if address.version != 4:
-        raise ValueError(f"{text} is not an IPv4 address (the trace covers IPv4)")
-    return address
