@@ -15,6 +15,8 @@ from pathlib import Path
 from . import __version__
 from .intake import InputError
 from .model import Kind
+from .rules.config import ConfigError
+from .rules.errors import RuleError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -36,6 +38,31 @@ def _build() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"netlint {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    k = commands.add_parser("check", help="run every rule on one or more dumps",
+                            description="Read each dump, run the rule catalog (and --rules), and report what is "
+                                        "broken, why, where in the dump, and how to fix it.")
+    k.add_argument("dumps", metavar="DUMP", nargs="+", help="dump folders or files (a pasted ticket)")
+    k.add_argument("--format", choices=["text", "json", "sarif", "junit", "github"], default="text")
+    k.add_argument("--rules", metavar="DIR", type=Path, action="append", default=[],
+                   help="a folder of extra rule files (repeatable)")
+    k.add_argument("--select", metavar="IDS", help="only these rule ids or categories (comma-separated)")
+    k.add_argument("--ignore", metavar="IDS", help="leave out these rule ids or categories (comma-separated)")
+    k.add_argument("--fail-on", choices=["error", "warning", "info"],
+                   help="the lowest severity that makes the exit code 1 (default: error)")
+    k.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="check N dumps at a time")
+    k.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    k.set_defaults(run=_run_check)
+
+    r = commands.add_parser("rules", help="list the rules, show one, or test them",
+                            description="List the rule catalog, print one rule's documentation, or run the rule "
+                                        "fixtures (--test).")
+    r.add_argument("rule", metavar="ID", nargs="?", help="print this rule's documentation")
+    r.add_argument("--rules", metavar="DIR", type=Path, action="append", default=[],
+                   help="a folder of extra rule files (repeatable)")
+    r.add_argument("--test", metavar="DIR", nargs="?", const="tests/rules", type=Path,
+                   help="run the must / must-not fixtures under DIR (default: tests/rules)")
+    r.set_defaults(run=_run_rules)
 
     p = commands.add_parser("parse", help="parse saved command outputs into typed facts",
                             description="Parse a saved command output (or every file of a dump folder) "
@@ -104,6 +131,12 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of jobs (1 or more)")
+    return int(text)
+
+
 def _write(text: str, output: str | None) -> None:
     if output:
         Path(output).write_text(text, encoding="utf-8")
@@ -123,6 +156,49 @@ def _run_parse(args: argparse.Namespace) -> int:
         return _fail(f"{args.path}: cannot tell which command printed this file; name it with --kind")
     _write((render_json if args.format == "json" else render_text)(results), args.output)
     return EXIT_CLEAN if all(r.status is Status.PARSED for r in results) else EXIT_FINDINGS
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from .model import Severity
+    from .report import check_json, check_text, github, junit, sarif
+    from .rules.check import CheckRequest, run
+
+    report, code = run(CheckRequest(args.dumps, args.rules, args.select, args.ignore,
+                                    Severity(args.fail_on) if args.fail_on else None, args.jobs))
+    if args.format == "text":
+        color = not args.output and check_text.use_color(sys.stdout, os.environ)
+        text = check_text.render_text(report, color)
+    else:
+        text = {"json": check_json.render_json, "sarif": sarif.render_sarif, "junit": junit.render_junit,
+                "github": github.render_github}[args.format](report)
+    _write(text, args.output)
+    for dump in report.dumps:
+        if dump.error:
+            print(f"netlint: error: {dump.error}", file=sys.stderr)
+    return code
+
+
+def _run_rules(args: argparse.Namespace) -> int:
+    from .report import rule_docs
+    from .rules.loader import load_rules
+
+    rules = load_rules(args.rules)
+    if args.test is not None:
+        from .rules.fixtures import missing_fixtures, run_all
+
+        if not args.test.is_dir():
+            return _fail(f"{args.test}: no rule fixtures there (run from the repository, or name the folder)")
+        results = run_all(args.test, rules)
+        sys.stdout.write(rule_docs.render_test_results(results, missing_fixtures(args.test, rules)))
+        return EXIT_CLEAN if all(r.ok for r in results) and not missing_fixtures(args.test, rules) else EXIT_FINDINGS
+    if args.rule is None:
+        sys.stdout.write(rule_docs.render_list([r.doc for r in rules]))
+        return EXIT_CLEAN
+    chosen = next((r for r in rules if r.id == args.rule), None)
+    if chosen is None:
+        return _fail(f"no rule {args.rule} (netlint rules lists them)")
+    sys.stdout.write(rule_docs.render_doc(chosen.doc))
+    return EXIT_CLEAN
 
 
 def _run_trace(args: argparse.Namespace) -> int:
@@ -169,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _build().parse_args(argv)
     try:
         return args.run(args)
-    except InputError as error:
+    except (InputError, ConfigError, RuleError) as error:
         return _fail(str(error))
     except OSError as error:
         return _fail(f"{getattr(error, 'filename', None) or ''}: {error.strerror or error}".lstrip(": "))

@@ -1,0 +1,879 @@
+"""A host's facts as rules read them: the scopes a rule iterates, the names and functions its
+expressions see, and the representative flows path rules decide by.
+
+Representative flows are chosen deterministically (issue 6): from each guest network (a
+guest's address: the DHCP range's start, else the first address after the gateway) to one
+address of every routed prefix that no more specific route covers, and to a public address no
+route but the default covers; each as an ICMP echo and as TCP 443. Every DNAT rule gets an
+inbound flow from an outside client. Traces are computed when a rule first reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from ipaddress import (IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network,
+                       ip_address, ip_network)
+from typing import Any, Callable
+
+from ..host import BridgeView, GuestNetwork, Host
+from ..model import Address, Interface, IpRule, Kind, LibvirtNetwork, Origin, ParseResult, Route, Status, Sysctl
+from ..model.firewall import AddressMatch, Chain, InterfaceMatch, PortMatch, ProtocolMatch, Rule, StateMatch
+from ..model.trace import Flow, Leg, Step, Trace
+from ..trace.walk import Walker
+from .expr import ExprError
+
+PUBLIC_CANDIDATES = ("8.8.8.8", "1.1.1.1", "9.9.9.9", "203.0.113.10")
+OUTSIDE_CLIENT = IPv4Address("203.0.113.10")
+PROBES = (("icmp", None), ("tcp", 443))
+
+
+# ---- views ---------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class StepView:
+    """A trace step plus the fact its origin names (the sysctl, iptables rule, route or
+    interface line), so a rule can ask `path.trace.decisive.sysctl.key`."""
+
+    RULE_ATTRS = frozenset({"node", "stage", "action", "detail", "origin", "table", "chain", "uncertain",
+                            "fact", "sysctl", "rule", "route", "interface"})
+
+    step: Step
+    fact: Any = None
+
+    node = property(lambda self: self.step.node)
+    stage = property(lambda self: self.step.stage)
+    action = property(lambda self: self.step.action)
+    detail = property(lambda self: self.step.detail)
+    origin = property(lambda self: self.step.origin)
+    table = property(lambda self: self.step.table)
+    chain = property(lambda self: self.step.chain)
+    uncertain = property(lambda self: self.step.uncertain)
+    sysctl = property(lambda self: self.fact if isinstance(self.fact, Sysctl) else None)
+    rule = property(lambda self: self.fact if isinstance(self.fact, Rule) else None)
+    route = property(lambda self: self.fact if isinstance(self.fact, Route) else None)
+    interface = property(lambda self: self.fact if isinstance(self.fact, Interface) else None)
+
+
+@dataclass(slots=True)
+class LegView:
+    RULE_ATTRS = frozenset({"name", "disposition", "success", "decisive", "steps"})
+
+    name: str
+    leg: Leg
+    steps: list[StepView]
+
+    disposition = property(lambda self: self.leg.disposition.value)
+    success = property(lambda self: self.leg.disposition.success)
+
+    @property
+    def decisive(self) -> StepView | None:
+        return self.steps[self.leg.decisive] if 0 <= self.leg.decisive < len(self.steps) else None
+
+
+@dataclass(slots=True)
+class TraceView:
+    """`failed` is the first leg that did not get through (None when reachable or unknown
+    without a failing leg); `summary` is the path in one line, as findings list it."""
+
+    RULE_ATTRS = frozenset({"verdict", "forward", "reply", "established", "explanation", "assumptions", "failed",
+                            "decisive", "summary", "src", "dst", "proto", "dport", "legs", "uncertain"})
+
+    trace: Trace
+    legs: list[LegView]
+
+    verdict = property(lambda self: self.trace.verdict.value)
+    explanation = property(lambda self: self.trace.explanation)
+    assumptions = property(lambda self: self.trace.assumptions)
+    src = property(lambda self: self.trace.flow.src)
+    dst = property(lambda self: self.trace.flow.dst)
+    proto = property(lambda self: self.trace.flow.proto)
+    dport = property(lambda self: self.trace.flow.dport)
+
+    def _leg(self, name: str) -> LegView | None:
+        return next((leg for leg in self.legs if leg.name == name), None)
+
+    forward = property(lambda self: self._leg("forward"))
+    reply = property(lambda self: self._leg("reply"))
+    established = property(lambda self: self._leg("established"))
+
+    @property
+    def failed(self) -> LegView | None:
+        return next((leg for leg in self.legs if not leg.success and leg.disposition != "UNKNOWN"), None)
+
+    @property
+    def decisive(self) -> StepView | None:
+        leg = self.failed
+        return leg.decisive if leg is not None else None
+
+    @property
+    def uncertain(self) -> StepView | None:
+        """The first step the dump could not decide, on any leg."""
+        return next((s for leg in self.legs for s in leg.steps if s.uncertain), None)
+
+    @property
+    def summary(self) -> str:
+        flow = self.trace.flow
+        what = flow.proto + (f"/{flow.dport}" if flow.dport else "")
+        head = f"{flow.src} → {flow.dst} {what}"
+        leg = self.failed
+        if leg is None:
+            return f"{head}: {self.verdict}"
+        step = leg.decisive
+        where = f" at {step.origin}" if step is not None and step.origin is not None else ""
+        return f"{head}: {leg.name} {leg.disposition}{where}"
+
+
+@dataclass(slots=True)
+class NetworkView:
+    """A guest network: its subnet on a bridge, libvirt's definition when the dump has it, and
+    its forward mode (`nat`, `route`, `open`, `isolated`, …, or null when nothing tells)."""
+
+    RULE_ATTRS = frozenset({"network", "bridge", "gateway", "origin", "libvirt", "mode", "mode_source", "guest",
+                            "forward_dev", "name", "ports", "flows"})
+
+    net: GuestNetwork
+    libvirt: LibvirtNetwork | None
+    mode: str | None
+    mode_source: str | None
+    guest: IPv4Address
+    ports: list[Interface]
+    flows: list["FlowCase"] = field(default_factory=list)
+
+    network = property(lambda self: self.net.network)
+    bridge = property(lambda self: self.net.bridge)
+    gateway = property(lambda self: self.net.gateway)
+    origin = property(lambda self: self.net.origin)
+    name = property(lambda self: self.libvirt.name if self.libvirt else None)
+    forward_dev = property(lambda self: self.libvirt.forward_dev if self.libvirt else None)
+
+
+@dataclass(slots=True)
+class FlowCase:
+    """One representative flow: `target` says what it stands for (a routed prefix, or the
+    internet behind the default route); `route` is the route the target came from."""
+
+    RULE_ATTRS = frozenset({"network", "src", "dst", "proto", "dport", "target", "route", "public", "trace"})
+
+    facts: "Facts"
+    network: NetworkView
+    flow: Flow
+    target: str
+    route: Route | None
+    public: bool
+
+    src = property(lambda self: self.flow.src)
+    dst = property(lambda self: self.flow.dst)
+    proto = property(lambda self: self.flow.proto)
+    dport = property(lambda self: self.flow.dport)
+
+    @property
+    def trace(self) -> TraceView:
+        return self.facts.trace_view(self.flow)
+
+
+@dataclass(slots=True)
+class DnatCase:
+    """A DNAT rule and the inbound flow it is meant for: from an outside client, arriving on
+    the rule's `-i` interface (or the default route's), to the rule's `-d` address (or the
+    address of that interface), on its port."""
+
+    RULE_ATTRS = frozenset({"rule", "to", "to_port", "ingress", "src", "dst", "proto", "dport", "trace",
+                            "origin"})
+
+    facts: "Facts"
+    rule: Rule
+    to: IPv4Address | None
+    to_port: int | None
+    ingress: str | None
+    flow: Flow
+
+    src = property(lambda self: self.flow.src)
+    dst = property(lambda self: self.flow.dst)
+    proto = property(lambda self: self.flow.proto)
+    dport = property(lambda self: self.flow.dport)
+    origin = property(lambda self: self.rule.origin)
+
+    @property
+    def trace(self) -> TraceView:
+        return self.facts.trace_view(self.flow, self.ingress)
+
+
+@dataclass(slots=True)
+class PortView:
+    RULE_ATTRS = frozenset({"name", "origin", "interface", "bridge"})
+
+    name: str
+    origin: Origin | None
+    interface: Interface | None
+    bridge: str
+
+
+@dataclass(slots=True)
+class BridgeFacts:
+    RULE_ATTRS = frozenset({"name", "origin", "interface", "ports", "sources", "network"})
+
+    view: BridgeView
+    interface: Interface | None
+    ports: list[PortView]
+    network: NetworkView | None
+
+    name = property(lambda self: self.view.name)
+    sources = property(lambda self: self.view.sources)
+
+    @property
+    def origin(self) -> Origin | None:
+        return self.interface.origin if self.interface is not None else self.view.origin
+
+
+@dataclass(slots=True)
+class InputView:
+    """One input piece of the dump as `netlint parse` reports it."""
+
+    RULE_ATTRS = frozenset({"file", "kind", "status", "role", "reason", "problems", "errors", "origin", "lines"})
+
+    result: ParseResult
+
+    file = property(lambda self: self.result.source.file)
+    kind = property(lambda self: self.result.source.kind.value)
+    status = property(lambda self: self.result.status.value)
+    role = property(lambda self: self.result.source.role.value)
+    reason = property(lambda self: self.result.source.empty_reason)
+    problems = property(lambda self: list(self.result.source.diagnostics) + list(self.result.diagnostics))
+    errors = property(lambda self: [d for d in self.problems if d.severity.value == "error"])
+    lines = property(lambda self: [self.result.source.first_line, self.result.source.last_line])
+
+    @property
+    def origin(self) -> Origin:
+        errors = self.errors
+        return errors[0].origin if errors else Origin(self.file)
+
+
+@dataclass(slots=True)
+class RouteDecisionView:
+    RULE_ATTRS = frozenset({"kind", "route", "dev", "gateway", "table", "rule", "uncertain"})
+
+    kind: str
+    route: Route | None
+    dev: str | None
+    gateway: IPv4Address | None
+    table: str
+    rule: IpRule | None
+    uncertain: bool
+
+
+# ---- derived attributes of model facts ----------------------------------------------------------
+
+def _match(rule: Rule, cls: type, direction: str | None = None):
+    for m in rule.matches:
+        if isinstance(m, cls) and (direction is None or getattr(m, "direction", None) == direction):
+            return m
+    return None
+
+
+def _iface(rule: Rule, direction: str) -> str | None:
+    m = _match(rule, InterfaceMatch, direction)
+    return None if m is None else ("!" if m.negated else "") + m.name
+
+
+def _net(rule: Rule, direction: str):
+    m = _match(rule, AddressMatch, direction)
+    return None if m is None or m.negated else m.network
+
+
+def _states(rule: Rule) -> list[str]:
+    m = _match(rule, StateMatch)
+    return sorted(m.states) if m is not None and m.states and not m.states_negated else []
+
+
+def _dports(rule: Rule):
+    m = _match(rule, PortMatch)
+    return m.dports if m is not None and not m.dports_negated else None
+
+
+def route_text(route: Route) -> str:
+    parts = [str(route.destination) if route.destination is not None else "default"]
+    if route.type != "unicast":
+        parts.insert(0, route.type)
+    if route.gateway is not None:
+        parts.append(f"via {route.gateway}")
+    if route.dev:
+        parts.append(f"dev {route.dev}")
+    if route.table not in (None, "main"):
+        parts.append(f"table {route.table}")
+    return " ".join(parts)
+
+
+def _ipv4(iface: Interface) -> list[IPv4Interface]:
+    return [a.address for a in iface.addresses if a.family == 4]
+
+
+DERIVED: dict[type, dict[str, Callable[[Any], Any]]] = {
+    Rule: {
+        "text": Rule.render,
+        "target_name": lambda r: r.target.name if r.target else None,
+        "in_iface": lambda r: _iface(r, "in"),
+        "out_iface": lambda r: _iface(r, "out"),
+        "source": lambda r: _net(r, "source"),
+        "destination": lambda r: _net(r, "destination"),
+        "negated_source": lambda r: (m.network if (m := _match(r, AddressMatch, "source")) and m.negated else None),
+        "negated_destination": lambda r: (m.network if (m := _match(r, AddressMatch, "destination")) and m.negated
+                                          else None),
+        "protocol": lambda r: (m.protocol if (m := _match(r, ProtocolMatch)) and not m.negated else None),
+        "states": _states,
+        "dports": _dports,
+        "modules": lambda r: [getattr(m, "module", None) for m in r.matches if getattr(m, "module", None)],
+    },
+    Chain: {"builtin": lambda c: c.builtin},
+    Interface: {"is_up": lambda i: i.is_up, "has_carrier": lambda i: i.has_carrier, "ipv4": _ipv4,
+                "kind": lambda i: i.link_kind},
+    Route: {"text": route_text,
+            "is_default": lambda r: r.destination is not None and r.destination.prefixlen == 0},
+    Sysctl: {"text": lambda s: f"{s.key} = {s.value}"},
+    Address: {"text": lambda a: str(a.address)},
+}
+
+
+# ---- the facts of one host ------------------------------------------------------------------------
+
+SCOPES: dict[str, str] = {
+    # scope name -> the name its item has in expressions
+    "host": "host", "interface": "iface", "bridge": "bridge", "port": "port", "guest-network": "net",
+    "route": "route", "flow": "path", "dnat": "dnat", "chain": "chain", "rule": "rule", "input": "input",
+}
+
+GLOBALS = frozenset({"host", "dump", "interfaces", "bridges", "ports", "routes", "ip_rules", "sysctls", "firewall",
+                     "firewall6", "networks", "flows", "dnats", "inputs", "kinds", "libvirt_networks",
+                     "guest_routes", "chains"})
+
+
+class Facts:
+    """Everything rules may read about one host; traces are computed once per flow, on demand."""
+
+    def __init__(self, host: Host, upstream_knows: list[IPv4Network] | None = None):
+        self.host = host
+        self._walker: Walker | None = None
+        self._upstream_knows = upstream_knows
+        self._traces: dict[tuple[Flow, str | None], TraceView] = {}
+
+    # -- traces --
+    @property
+    def walker(self) -> Walker:
+        if self._walker is None:
+            self._walker = Walker(self.host, self._upstream_knows)
+        return self._walker
+
+    def trace_view(self, flow: Flow, ingress: str | None = None) -> TraceView:
+        key = (flow, ingress)
+        view = self._traces.get(key)
+        if view is None:
+            trace = self.walker.trace(flow, ingress)
+            legs = [LegView(name, leg, [StepView(s, self.fact_at(s.origin)) for s in leg.steps])
+                    for name, leg in (("forward", trace.forward), ("reply", trace.reply),
+                                      ("established", trace.established)) if leg is not None]
+            view = self._traces[key] = TraceView(trace, legs)
+        return view
+
+    # -- origins to facts --
+    @cached_property
+    def by_origin(self) -> dict[tuple[str, int], Any]:
+        index: dict[tuple[str, int], Any] = {}
+
+        def add(fact: Any, origin: Origin | None) -> None:
+            if origin is not None and origin.line is not None:
+                index.setdefault((origin.file, origin.line), fact)
+        for entry in (self.host.sysctls or {}).values():
+            add(entry, entry.origin)
+        for ruleset in (self.host.firewall, self.host.firewall6):
+            if ruleset is not None:
+                for table in ruleset.tables.values():
+                    for chain in table.chains.values():
+                        add(chain, chain.origin)
+                        for rule in chain.rules:
+                            add(rule, rule.origin)
+        for route in self.host.routes:
+            add(route, route.origin)
+        for iface in self.host.interfaces.values():
+            add(iface, iface.origin)
+            for address in iface.addresses:
+                add(iface, address.origin)
+        for net in self.host.libvirt_networks:
+            add(net, net.origin)
+        return index
+
+    def fact_at(self, origin: Origin | None) -> Any:
+        if origin is None or origin.line is None:
+            return None
+        return self.by_origin.get((origin.file, origin.line))
+
+    # -- collections --
+    @cached_property
+    def interfaces(self) -> list[Interface]:
+        return list(self.host.interfaces.values())
+
+    @cached_property
+    def networks(self) -> list[NetworkView]:
+        views = []
+        for net in self.host.guest_networks:
+            libvirt = self._libvirt_of(net)
+            mode, source = self._mode(net, libvirt)
+            ports = [self.host.interfaces[p] for p in self.host.bridges.get(net.bridge, BridgeView("", None)).ports
+                     if p in self.host.interfaces]
+            views.append(NetworkView(net, libvirt, mode, source, self._guest_address(net, libvirt), ports))
+        return views
+
+    @cached_property
+    def bridges(self) -> list[BridgeFacts]:
+        nets = {n.bridge: n for n in self.networks}
+        return [BridgeFacts(view, self.host.interfaces.get(name),
+                            [PortView(p, o, self.host.interfaces.get(p), name) for p, o in view.ports.items()],
+                            nets.get(name))
+                for name, view in self.host.bridges.items()]
+
+    @cached_property
+    def ports(self) -> list[PortView]:
+        return [p for b in self.bridges for p in b.ports]
+
+    @cached_property
+    def chains(self) -> list[Chain]:
+        fw = self.host.firewall
+        return [] if fw is None else [c for t in fw.tables.values() for c in t.chains.values()]
+
+    @cached_property
+    def rules(self) -> list[Rule]:
+        return [r for c in self.chains for r in c.rules]
+
+    @cached_property
+    def inputs(self) -> list[InputView]:
+        return [InputView(r) for r in self.host.inputs]
+
+    @cached_property
+    def kinds(self) -> list[str]:
+        return sorted({r.source.kind.value for r in self.host.inputs if r.status in (Status.PARSED, Status.PARTIAL)})
+
+    @cached_property
+    def flows(self) -> list[FlowCase]:
+        cases = []
+        targets = self._targets()
+        for net in self.networks:
+            for dst, label, route, public in targets:
+                if dst in net.network or self.host.local_address(dst) is not None:
+                    continue
+                for proto, port in PROBES:
+                    case = FlowCase(self, net, Flow(net.guest, dst, proto, None, port), label, route, public)
+                    cases.append(case)
+                    net.flows.append(case)
+        return cases
+
+    @cached_property
+    def dnats(self) -> list[DnatCase]:
+        fw = self.host.firewall
+        nat = fw.tables.get("nat") if fw else None
+        if nat is None:
+            return []
+        cases = []
+        for chain in nat.chains.values():
+            for rule in chain.rules:
+                if rule.target is None or rule.target.name != "DNAT":
+                    continue
+                case = self._dnat_case(rule)
+                if case is not None:
+                    cases.append(case)
+        return cases
+
+    def scope_items(self, scope: str) -> list[Any]:
+        return {
+            "host": lambda: [self.host], "interface": lambda: self.interfaces, "bridge": lambda: self.bridges,
+            "port": lambda: self.ports, "guest-network": lambda: self.networks, "route": lambda: self.host.routes,
+            "flow": lambda: self.flows, "dnat": lambda: self.dnats, "chain": lambda: self.chains,
+            "rule": lambda: self.rules, "input": lambda: self.inputs,
+        }[scope]()
+
+    def globals(self) -> dict[str, Any]:
+        return _LazyNames(self)
+
+    # -- inference --
+    def _libvirt_of(self, net: GuestNetwork) -> LibvirtNetwork | None:
+        for lv in self.host.libvirt_networks:
+            if lv.bridge == net.bridge:
+                return lv
+            if any(ip.address.version == 4 and ip.address.network == net.network for ip in lv.ips):
+                return lv
+        return None
+
+    def _mode(self, net: GuestNetwork, libvirt: LibvirtNetwork | None) -> tuple[str | None, str | None]:
+        """libvirt's own word when the dump has the network's XML; else what the rules show:
+        a MASQUERADE/SNAT for the subnet is NAT, an accept towards the bridge without conntrack
+        is routed, only libvirt's cross-bridge accept and rejects is isolated."""
+        if libvirt is not None:
+            return (libvirt.forward_mode or "isolated"), "libvirt"
+        if self.host.firewall is None:
+            return None, None
+        masquerades = accepts_in = stateful_in = bridge_rules = False
+        for rule in self.rules:
+            target = rule.target.name if rule.target else None
+            src, dst = _net(rule, "source"), _net(rule, "destination")
+            if rule.table == "nat" and target in ("MASQUERADE", "SNAT") and _covers(src, net.network):
+                masquerades = True
+            if rule.table != "filter":
+                continue
+            out_, in_ = _iface(rule, "out"), _iface(rule, "in")
+            if net.bridge in (out_, in_):
+                bridge_rules = True
+            if target == "ACCEPT" and out_ == net.bridge and in_ != net.bridge and _covers(dst, net.network):
+                if _states(rule):
+                    stateful_in = True
+                else:
+                    accepts_in = True
+        if masquerades:
+            return "nat", "rules"
+        if accepts_in:
+            return "route", "rules"
+        if bridge_rules and not stateful_in:
+            return "isolated", "rules"
+        return None, None
+
+    def _guest_address(self, net: GuestNetwork, libvirt: LibvirtNetwork | None) -> IPv4Address:
+        if libvirt is not None:
+            for ip in libvirt.ips:
+                for dhcp in ip.dhcp_ranges:
+                    if isinstance(dhcp.start, IPv4Address) and dhcp.start in net.network:
+                        return dhcp.start
+        for candidate in net.network.hosts():
+            if candidate != net.gateway:
+                return candidate
+        return net.gateway
+
+    def _targets(self) -> list[tuple[IPv4Address, str, Route | None, bool]]:
+        routes = [r for r in self.host.routes if r.family == 4 and r.destination is not None
+                  and r.type == "unicast" and r.table in (None, "main")]
+        prefixes = {r.destination for r in routes if r.destination.prefixlen > 0}
+        targets: list[tuple[IPv4Address, str, Route | None, bool]] = []
+        seen: set[IPv4Network] = set()
+        for route in routes:
+            dest = route.destination
+            if dest.prefixlen == 0 or dest in seen or dest.is_link_local or dest.is_loopback or dest.is_multicast:
+                continue
+            seen.add(dest)
+            address = self._address_in(dest, [p for p in prefixes if p != dest and p.subnet_of(dest)])
+            if address is not None:
+                targets.append((address, route_text(route), route, False))
+        covering = [p for p in prefixes]
+        for text in PUBLIC_CANDIDATES:
+            address = IPv4Address(text)
+            if not any(address in p for p in covering):
+                default = next((r for r in routes if r.destination.prefixlen == 0), None)
+                targets.append((address, "the internet (default route)" if default else "the internet (no route)",
+                                default, True))
+                break
+        return targets
+
+    def _address_in(self, prefix: IPv4Network, specific: list[IPv4Network]) -> IPv4Address | None:
+        """The first address of `prefix` that no more specific route covers and the host does
+        not hold."""
+        if prefix.num_addresses <= 2:
+            candidate, last = prefix.network_address, prefix.broadcast_address
+        else:
+            candidate, last = prefix.network_address + 1, prefix.broadcast_address - 1
+        for _ in range(len(specific) + 64):
+            if candidate > last:
+                return None
+            inner = next((p for p in specific if candidate in p), None)
+            if inner is not None:
+                if inner.broadcast_address >= last:
+                    return None
+                candidate = inner.broadcast_address + 1
+                continue
+            if self.host.local_address(candidate) is None:
+                return candidate
+            candidate += 1
+        return None
+
+    def _dnat_case(self, rule: Rule) -> DnatCase | None:
+        to = rule.target.option("--to-destination") if rule.target else None
+        to_addr, to_port = None, None
+        if to:
+            text = to[0]
+            host_part, _, port_part = text.partition(":")
+            try:
+                to_addr = IPv4Address(host_part.split("-")[0]) if host_part else None
+            except ValueError:
+                to_addr = None
+            to_port = int(port_part.split("-")[0]) if port_part[:1].isdigit() else None
+        proto = (m.protocol if (m := _match(rule, ProtocolMatch)) and not m.negated else "tcp")
+        if proto not in ("tcp", "udp"):
+            proto = "tcp"
+        ports = _dports(rule)
+        dport = _first_port(ports) or to_port
+        ingress = _iface(rule, "in")
+        if ingress is not None and (ingress.startswith("!") or ingress.endswith("+")):
+            ingress = None
+        if ingress is None:
+            default = self.walker.router.lookup(OUTSIDE_CLIENT)
+            ingress = default.dev if default.kind == "unicast" else None
+        dst = _net(rule, "destination")
+        if dst is not None and dst.version == 4 and dst.num_addresses == 1:
+            address = dst.network_address
+        else:
+            addrs = self.host.connected(ingress) if ingress else []
+            if not addrs:
+                return None
+            address = addrs[0].ip
+        return DnatCase(self, rule, to_addr, to_port, ingress, Flow(OUTSIDE_CLIENT, address, proto, None, dport))
+
+
+def _covers(match: Any, network: IPv4Network) -> bool:
+    return match is not None and match.version == 4 and network.subnet_of(match)
+
+
+def _first_port(ports: Any) -> int | None:
+    if ports is None:
+        return None
+    return ports.ranges[0].first if ports.ranges else None
+
+
+class _LazyNames(dict):
+    """The global names, each computed the first time an expression reads it."""
+
+    def __init__(self, facts: Facts):
+        super().__init__()
+        self._facts = facts
+
+    def __missing__(self, name: str) -> Any:
+        f, host = self._facts, self._facts.host
+        value = {
+            "host": lambda: host, "dump": lambda: host.path, "interfaces": lambda: f.interfaces,
+            "bridges": lambda: f.bridges, "ports": lambda: f.ports, "routes": lambda: host.routes,
+            "ip_rules": lambda: host.rules, "sysctls": lambda: host.sysctls, "firewall": lambda: host.firewall,
+            "firewall6": lambda: host.firewall6, "networks": lambda: f.networks, "flows": lambda: f.flows,
+            "dnats": lambda: f.dnats, "inputs": lambda: f.inputs, "kinds": lambda: f.kinds,
+            "libvirt_networks": lambda: host.libvirt_networks, "guest_routes": lambda: host.guest_routes,
+            "chains": lambda: f.chains,
+        }.get(name)
+        if value is None:
+            raise KeyError(name)
+        self[name] = result = value()
+        return result
+
+    def __contains__(self, name: object) -> bool:
+        return name in GLOBALS
+
+
+# ---- functions --------------------------------------------------------------------------------------
+
+def _address(value: Any) -> IPv4Address | None:
+    if value is None:
+        return None
+    if isinstance(value, (IPv4Address,)):
+        return value
+    if isinstance(value, IPv4Interface):
+        return value.ip
+    try:
+        return IPv4Address(str(value))
+    except ValueError:
+        raise ExprError(f"{value!r} is not an IPv4 address") from None
+
+
+def _network(value: Any):
+    if value is None:
+        return None
+    if isinstance(value, (IPv4Network, IPv6Network)):
+        return value
+    if isinstance(value, (IPv4Interface, IPv6Interface)):
+        return value.network
+    try:
+        return ip_network(str(value), strict=False)
+    except ValueError:
+        raise ExprError(f"{value!r} is not a network") from None
+
+
+def display(value: Any) -> str:
+    """How a value reads in a message."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(display(v) for v in value) if value else "none"
+    if isinstance(value, Sysctl):
+        return f"{value.key} = {value.value}"
+    if isinstance(value, Rule):
+        return value.render()
+    if isinstance(value, Route):
+        return route_text(value)
+    if isinstance(value, Interface):
+        return value.name
+    if isinstance(value, Chain):
+        return f"{value.table} {value.name}"
+    if isinstance(value, (NetworkView,)):
+        return str(value.network)
+    if isinstance(value, (FlowCase, DnatCase)):
+        return value.trace.summary
+    if isinstance(value, TraceView):
+        return value.summary
+    if isinstance(value, StepView):
+        return value.detail
+    if isinstance(value, (BridgeFacts, PortView)):
+        return value.name
+    if isinstance(value, LibvirtNetwork):
+        return value.name or "?"
+    if isinstance(value, InputView):
+        return value.file
+    return str(value)
+
+
+class Functions:
+    """The functions rules call. Names are fixed (an unknown one is an error when the rule
+    loads); implementations read this host's facts."""
+
+    NAMES = frozenset({"sysctl", "ifkey", "trace", "route_to", "interface", "chain", "cidr", "address",
+                       "overlaps", "len", "join", "known", "unknown", "default", "int", "str", "min", "max",
+                       "startswith", "endswith", "lower", "firewall_rules", "has_input", "fact_at", "sorted",
+                       "unique"})
+
+    def __init__(self, facts: Facts):
+        self.facts = facts
+
+    def call(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        try:
+            return getattr(self, f"f_{name}")(*args, **kwargs)
+        except TypeError as error:
+            raise ExprError(f"{name}(): {error}") from None
+
+    def f_sysctl(self, key):
+        return None if key is None else self.facts.host.sysctl(str(key))
+
+    def f_ifkey(self, name):
+        return None if name is None else self.facts.host.interface_key(str(name))
+
+    def f_trace(self, src, dst, proto="icmp", dport=None, sport=None, ingress=None):
+        if src is None or dst is None:
+            return None
+        if proto not in ("icmp", "tcp", "udp"):
+            raise ExprError(f"trace(): proto {proto!r} is not icmp, tcp or udp")
+        return self.facts.trace_view(Flow(_address(src), _address(dst), proto, sport, dport), ingress)
+
+    def f_route_to(self, dst, src=None):
+        if dst is None:
+            return None
+        d = self.facts.walker.router.lookup(_address(dst), _address(src) if src is not None else None)
+        return RouteDecisionView(d.kind, d.route, d.dev, d.gateway, d.table, d.rule, d.uncertain)
+
+    def f_interface(self, name):
+        return None if name is None else self.facts.host.interfaces.get(str(name))
+
+    def f_chain(self, table, name, family=4):
+        ruleset = self.facts.host.firewall6 if family == 6 else self.facts.host.firewall
+        return None if ruleset is None else ruleset.chain(str(table), str(name))
+
+    def f_firewall_rules(self, table=None, chain=None, target=None, family=4):
+        ruleset = self.facts.host.firewall6 if family == 6 else self.facts.host.firewall
+        if ruleset is None:
+            return None
+        return [r for r in ruleset.rules() if (table is None or r.table == table) and (chain is None or r.chain == chain)
+                and (target is None or (r.target is not None and r.target.name == target))]
+
+    def f_cidr(self, value):
+        return _network(value)
+
+    def f_address(self, value):
+        return _address(value)
+
+    def f_overlaps(self, a, b):
+        a, b = _network(a), _network(b)
+        if a is None or b is None:
+            return None
+        return a.version == b.version and a.overlaps(b)
+
+    def f_len(self, value):
+        return None if value is None else len(value)
+
+    def f_join(self, values, sep=", "):
+        return None if values is None else sep.join(display(v) for v in values)
+
+    def f_known(self, value):
+        return value is not None
+
+    def f_unknown(self, value):
+        return value is None
+
+    def f_default(self, value, fallback):
+        return fallback if value is None else value
+
+    def f_int(self, value):
+        if value is None:
+            return None
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            return None
+
+    def f_str(self, value):
+        return display(value)
+
+    def f_min(self, values):
+        values = [v for v in (values or []) if v is not None]
+        return min(values) if values else None
+
+    def f_max(self, values):
+        values = [v for v in (values or []) if v is not None]
+        return max(values) if values else None
+
+    def f_sorted(self, values):
+        return None if values is None else sorted(values, key=display)
+
+    def f_unique(self, values):
+        if values is None:
+            return None
+        out = []
+        for v in values:
+            if v not in out:
+                out.append(v)
+        return out
+
+    def f_startswith(self, text, prefix):
+        return None if text is None else str(text).startswith(str(prefix))
+
+    def f_endswith(self, text, suffix):
+        return None if text is None else str(text).endswith(str(suffix))
+
+    def f_lower(self, text):
+        return None if text is None else str(text).lower()
+
+    def f_has_input(self, kind):
+        return kind in self.facts.kinds
+
+    def f_fact_at(self, origin):
+        return self.facts.fact_at(origin)
+
+
+def identity(value: Any) -> str:
+    """What a fact is, independent of where it sits in the file: a finding's fingerprint key."""
+    if isinstance(value, Sysctl):
+        return value.key
+    if isinstance(value, Rule):
+        return f"{value.table} {value.render()}"
+    if isinstance(value, Route):
+        return route_text(value)
+    if isinstance(value, Chain):
+        return f"{value.table} {value.name}"
+    if isinstance(value, (Interface, PortView, BridgeFacts)):
+        return value.name
+    if isinstance(value, NetworkView):
+        return str(value.network)
+    if isinstance(value, InputView):
+        return value.file
+    if isinstance(value, FlowCase):
+        return f"{value.network.network} {value.target} {value.proto}"
+    if isinstance(value, DnatCase):
+        return identity(value.rule)
+    if isinstance(value, StepView):
+        return identity(value.fact) if value.fact is not None else value.detail
+    if isinstance(value, Origin):
+        return value.file
+    if isinstance(value, Host):
+        return "host"
+    return display(value)
+
+
+__all__ = ["DERIVED", "Facts", "Functions", "GLOBALS", "SCOPES", "display", "identity", "ip_address"]
