@@ -3,6 +3,7 @@ once. A bad rule file is a `RuleError` naming file:line, never a traceback."""
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -64,6 +65,8 @@ def load_rule(path: Path) -> RuleSpec:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
+        if mark is not None and mark.index >= len(text.rstrip()):   # at the end: say where it opened
+            mark = getattr(error, "context_mark", None) or mark
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise RuleError(f"{path}{line}: not valid YAML: {problem}") from None
@@ -78,6 +81,12 @@ def load_rule(path: Path) -> RuleSpec:
                 return found.start_mark.line + 1
         return 1
 
+    fields = _validator().schema["properties"]
+    for key in data:
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), fields, 1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise RuleError(f"{path}:{line_of('<key>', key)}: unknown field {key!r}{hint}")
     errors = sorted(_validator().iter_errors(data), key=lambda e: (line_of(*e.absolute_path), e.message))
     if errors:
         first = errors[0]
