@@ -51,6 +51,9 @@ def _build() -> argparse.ArgumentParser:
     k.add_argument("--fail-on", choices=["error", "warning", "info"],
                    help="the lowest severity that makes the exit code 1 (default: error)")
     k.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="check N dumps at a time")
+    k.add_argument("--upstream-knows", metavar="CIDR", type=_network, action="append", default=[],
+                   help="a network the upstream gateways route back to the hosts (repeatable), e.g. a routed "
+                        "guest network the LAN router knows")
     k.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     k.set_defaults(run=_run_check)
 
@@ -164,7 +167,8 @@ def _run_check(args: argparse.Namespace) -> int:
     from .rules.check import CheckRequest, run
 
     report, code = run(CheckRequest(args.dumps, args.rules, args.select, args.ignore,
-                                    Severity(args.fail_on) if args.fail_on else None, args.jobs))
+                                    Severity(args.fail_on) if args.fail_on else None, args.jobs,
+                                    args.upstream_knows))
     if args.format == "text":
         color = not args.output and check_text.use_color(sys.stdout, os.environ)
         text = check_text.render_text(report, color)

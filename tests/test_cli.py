@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import FIXTURES, REPO
 
 EXAMPLE = REPO / "examples" / "centos7-forwarding-off"
 
 
-def netlint(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def netlint(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "netlint.cli", *args], capture_output=True, text=True,
-                          input=stdin, cwd=REPO)
+                          input=stdin, cwd=cwd or REPO)
 
 
 def test_parse_json_shape_of_one_file():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network
 from pathlib import Path
 
 from .. import __version__
@@ -18,13 +19,16 @@ from ..model import Severity, Status
 from ..model.finding import CheckReport, DumpReport
 from .config import Config, Selection, apply, exit_code, find_config, load_config, resolve_fail_on, validate
 from .engine import RuleRuntimeError, evaluate
+from .facts import Facts
 from .loader import RuleSpec, load_rules
 
 _RULES: list[RuleSpec] = []
+_KNOWS: list[IPv4Network] = []
 
 
-def check_dump(path: str, rules: list[RuleSpec]) -> DumpReport:
-    """One dump's report; a dump netlint cannot read at all carries `error` instead."""
+def check_dump(path: str, rules: list[RuleSpec], upstream_knows: list[IPv4Network] | None = None) -> DumpReport:
+    """One dump's report; a dump netlint cannot read at all carries `error` instead.
+    `upstream_knows` are networks the upstream routers route back to the host (as for trace)."""
     try:
         host = load_host(path)
     except InputError as error:
@@ -34,7 +38,7 @@ def check_dump(path: str, rules: list[RuleSpec]) -> DumpReport:
     report = DumpReport(path, inputs=host.inputs)
     if not any(r.status in (Status.PARSED, Status.PARTIAL) for r in host.inputs):
         report.error = f"{path}: nothing in it is a command output netlint reads"
-    evaluation = evaluate(host, rules)
+    evaluation = evaluate(host, rules, Facts(host, upstream_knows))
     report.findings = evaluation.findings
     report.results = evaluation.results
     return report
@@ -42,24 +46,25 @@ def check_dump(path: str, rules: list[RuleSpec]) -> DumpReport:
 
 def _worker(path: str) -> DumpReport:
     try:
-        return check_dump(path, _RULES)
+        return check_dump(path, _RULES, _KNOWS)
     except RuleRuntimeError as error:
         return DumpReport(path, error=str(error))
 
 
-def check_dumps(paths: list[str], rules: list[RuleSpec], jobs: int = 1) -> CheckReport:
+def check_dumps(paths: list[str], rules: list[RuleSpec], jobs: int = 1,
+                upstream_knows: list[IPv4Network] | None = None) -> CheckReport:
     """Every dump, in the order given. A rule that breaks on one dump's facts is that dump's
     error (exit 2), not a crash of the whole run."""
     report = CheckReport(__version__, rules=[r.doc for r in rules])
     if jobs <= 1 or len(paths) <= 1:
         for path in paths:
             try:
-                report.dumps.append(check_dump(path, rules))
+                report.dumps.append(check_dump(path, rules, upstream_knows))
             except RuleRuntimeError as error:
                 report.dumps.append(DumpReport(path, error=str(error)))
         return report
-    global _RULES
-    _RULES = rules
+    global _RULES, _KNOWS
+    _RULES, _KNOWS = rules, list(upstream_knows or [])
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context) as pool:
         report.dumps.extend(pool.map(_worker, paths))
@@ -76,6 +81,7 @@ class CheckRequest:
     ignore: str | None = None
     fail_on: Severity | None = None
     jobs: int = 1
+    upstream_knows: list[IPv4Network] = field(default_factory=list)
     cwd: Path = field(default_factory=Path.cwd)
 
 
@@ -88,7 +94,8 @@ def run(request: CheckRequest) -> tuple[CheckReport, int]:
     rules = load_rules(request.rule_dirs)
     validate(config, [r.doc for r in rules])
     chosen = {doc.id for doc in Selection.build(config, request.select, request.ignore).selected([r.doc for r in rules])}
-    report = check_dumps(request.paths, [r for r in rules if r.id in chosen], request.jobs)
+    report = check_dumps(request.paths, [r for r in rules if r.id in chosen], request.jobs,
+                         request.upstream_knows)
     for dump in report.dumps:
         apply(dump, config)
     return report, exit_code(report, resolve_fail_on(request.fail_on, config))

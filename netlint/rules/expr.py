@@ -25,7 +25,6 @@ from ..resources import grammar_path
 Value = Any
 Compiled = Callable[["Scope"], Value]
 
-QUANTIFIERS = ("any", "all", "count", "select", "first")
 _ADDRESS_ATTRS = frozenset({"prefixlen", "network_address", "broadcast_address", "ip", "network", "is_private",
                             "is_global", "is_link_local", "is_loopback", "is_multicast", "version", "netmask"})
 _ADDRESSES = (IPv4Address, IPv6Address, IPv4Network, IPv6Network)
@@ -329,6 +328,8 @@ class _Compiler:
             items = iterate(collection(scope))
             if items is None:
                 return None
+            if kind == "each":
+                return [plain(condition(Scope({var: item}, scope))) for item in items]
             results = []
             for item in items:
                 value = truth(condition(Scope({var: item}, scope)))

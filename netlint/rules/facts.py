@@ -20,6 +20,7 @@ from ..host import BridgeView, GuestNetwork, Host
 from ..model import Address, Interface, IpRule, Kind, LibvirtNetwork, Origin, ParseResult, Route, Status, Sysctl
 from ..model.firewall import AddressMatch, Chain, InterfaceMatch, PortMatch, ProtocolMatch, Rule, StateMatch
 from ..model.trace import Flow, Leg, Step, Trace
+from ..topology import is_guest_port
 from ..trace.walk import Walker
 from .expr import ExprError
 
@@ -201,12 +202,16 @@ class DnatCase:
 
 @dataclass(slots=True)
 class PortView:
-    RULE_ATTRS = frozenset({"name", "origin", "interface", "bridge"})
+    """`guest`: whether the port carries a guest (a tap, veth or macvtap; not libvirt's
+    `<bridge>-nic` dummy, not an uplink NIC)."""
+
+    RULE_ATTRS = frozenset({"name", "origin", "interface", "bridge", "guest"})
 
     name: str
     origin: Origin | None
     interface: Interface | None
     bridge: str
+    guest: bool = False
 
 
 @dataclass(slots=True)
@@ -292,7 +297,7 @@ def _dports(rule: Rule):
 
 
 def route_text(route: Route) -> str:
-    parts = [str(route.destination) if route.destination is not None else "default"]
+    parts = ["default" if route.destination is None or route.destination.prefixlen == 0 else str(route.destination)]
     if route.type != "unicast":
         parts.insert(0, route.type)
     if route.gateway is not None:
@@ -425,8 +430,11 @@ class Facts:
     @cached_property
     def bridges(self) -> list[BridgeFacts]:
         nets = {n.bridge: n for n in self.networks}
+        names = set(self.host.bridges)
         return [BridgeFacts(view, self.host.interfaces.get(name),
-                            [PortView(p, o, self.host.interfaces.get(p), name) for p, o in view.ports.items()],
+                            [PortView(p, o, self.host.interfaces.get(p), name,
+                                      is_guest_port(self.host.interfaces.get(p), p, names))
+                             for p, o in view.ports.items()],
                             nets.get(name))
                 for name, view in self.host.bridges.items()]
 
@@ -472,7 +480,7 @@ class Facts:
         if nat is None:
             return []
         cases = []
-        for chain in nat.chains.values():
+        for chain in _reachable(nat, "PREROUTING"):
             for rule in chain.rules:
                 if rule.target is None or rule.target.name != "DNAT":
                     continue
@@ -622,6 +630,20 @@ class Facts:
         return DnatCase(self, rule, to_addr, to_port, ingress, Flow(OUTSIDE_CLIENT, address, proto, None, dport))
 
 
+def _reachable(table: Any, start: str) -> list[Chain]:
+    """The chains a packet entering `start` can reach through jumps and gotos, in order."""
+    names: list[str] = []
+    todo = [start]
+    while todo:
+        name = todo.pop(0)
+        if name in names or name not in table.chains:
+            continue
+        names.append(name)
+        todo.extend(r.target.name for r in table.chains[name].rules
+                    if r.target is not None and r.target.name in table.chains)
+    return [table.chains[n] for n in names]
+
+
 def _covers(match: Any, network: IPv4Network) -> bool:
     return match is not None and match.version == 4 and network.subnet_of(match)
 
@@ -729,7 +751,7 @@ class Functions:
     NAMES = frozenset({"sysctl", "ifkey", "trace", "route_to", "interface", "chain", "cidr", "address",
                        "overlaps", "len", "join", "known", "unknown", "default", "int", "str", "min", "max",
                        "startswith", "endswith", "lower", "firewall_rules", "has_input", "fact_at", "sorted",
-                       "unique"})
+                       "unique", "guest_port"})
 
     def __init__(self, facts: Facts):
         self.facts = facts
@@ -842,6 +864,15 @@ class Functions:
 
     def f_has_input(self, kind):
         return kind in self.facts.kinds
+
+    def f_guest_port(self, iface):
+        """Whether an interface (or a name) is a link that carries a guest: a tap, veth or
+        macvtap by `ip -d`, else by name (vnetN, tapN, macvtapN…); libvirt's `<bridge>-nic`
+        dummy never is."""
+        if iface is None:
+            return None
+        name = iface if isinstance(iface, str) else iface.name
+        return is_guest_port(self.facts.host.interfaces.get(name), name, set(self.facts.host.bridges))
 
     def f_fact_at(self, origin):
         return self.facts.fact_at(origin)

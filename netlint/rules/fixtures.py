@@ -4,6 +4,7 @@ not. `netlint rules --test` and pytest run the same cases through this module.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import yaml
 from ..host import load_host
 from ..model.finding import Finding
 from .engine import evaluate
+from .facts import Facts
 from .loader import RuleError, RuleSpec
 
 EVIDENCE = "evidence"
@@ -25,6 +27,7 @@ class Case:
     why: str
     expect: list[dict[str, Any]] = field(default_factory=list)
     count: int | None = None
+    upstream_knows: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -62,10 +65,12 @@ def collect_cases(root: Path, rules: list[RuleSpec]) -> list[Case]:
                     if not entry.get("why"):
                         raise RuleError(f"{spec_file}: a {kind} case ({entry.get('dump')}) has no `why`")
                     cases.append(Case(rule.id, kind, (folder / entry["dump"]).resolve(), entry["why"],
-                                      list(entry.get("expect") or []), entry.get("count")))
+                                      list(entry.get("expect") or []), entry.get("count"),
+                                      tuple(entry.get("upstream_knows") or ())))
         if rule.doc.category != EVIDENCE:
             for entry in healthy:
-                cases.append(Case(rule.id, "healthy", (root / entry["dump"]).resolve(), entry.get("why", "")))
+                cases.append(Case(rule.id, "healthy", (root / entry["dump"]).resolve(), entry.get("why", ""),
+                                  upstream_knows=tuple(entry.get("upstream_knows") or ())))
     return cases
 
 
@@ -112,7 +117,8 @@ class Runner:
         host = self._hosts.get(case.dump)
         if host is None:
             host = self._hosts[case.dump] = load_host(str(case.dump))
-        findings = [f for f in evaluate(host, [self.rules[case.rule]]).findings if f.rule == case.rule]
+        facts = Facts(host, [ip_network(n) for n in case.upstream_knows] or None)
+        findings = [f for f in evaluate(host, [self.rules[case.rule]], facts).findings if f.rule == case.rule]
         if case.kind != "must":
             ok = not findings
             return CaseResult(case, ok, "" if ok else f"triggered: {_describe(findings)}")

@@ -11,6 +11,8 @@ from ..model import IpRule, Route
 
 # Without `ip rule` output the kernel's defaults apply: local, main, default.
 _DEFAULT_TABLES = ("local", "main", "default")
+# Rule options that filter a lookup's result rather than select packets.
+_POST_LOOKUP = frozenset({"suppress_prefixlength"})
 
 
 @dataclass(slots=True)
@@ -64,10 +66,24 @@ class Router:
             if rule.action != "lookup" or rule.table is None:
                 continue
             decision = self._table(rule.table, dst)
+            if decision is not None and self._suppressed(rule, decision):
+                continue
             if decision is not None and decision.kind != "throw":
                 decision.rule, decision.uncertain = rule, uncertain
                 return decision
         return Decision("none", uncertain=uncertain)
+
+    @staticmethod
+    def _suppressed(rule: IpRule, decision: Decision) -> bool:
+        """`suppress_prefixlength N`: the kernel discards a result whose prefix is N bits or
+        shorter and goes on to the next rule (wg-quick keeps every main route but the default)."""
+        limit = rule.options.get("suppress_prefixlength")
+        if limit is None or decision.route is None or decision.route.destination is None:
+            return False
+        try:
+            return decision.route.destination.prefixlen <= int(limit)
+        except ValueError:
+            return False
 
     def _selects(self, rule: IpRule, dst, src, iif, mark) -> bool | None:
         result: bool | None = True
@@ -84,7 +100,8 @@ class Router:
             except ValueError:
                 return None
             result = None if mark is None else (result if mark & bits == wanted else False)
-        if result is not False and (rule.oif is not None or rule.tos is not None or rule.options):
+        if result is not False and (rule.oif is not None or rule.tos is not None
+                                    or set(rule.options) - _POST_LOOKUP):
             result = None  # selectors the walk does not model
         if result is None:
             return None

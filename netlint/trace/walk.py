@@ -16,7 +16,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from ..host import Host
 from ..topology import bridge_ports, build_graph, unenslaved_taps
-from ..model import Interface, Origin, Sysctl
+from ..model import Interface, Kind, Origin, Sysctl
 from ..model.firewall import Chain, Rule
 from ..model.trace import Disposition, Flow, Leg, Step, Trace, Verdict
 from . import explain
@@ -310,11 +310,26 @@ class Walker:
             connected = any(decision.gateway in a.network for a in self.host.connected(decision.dev or ""))
             peer = iface is not None and any(a.peer is not None and a.peer.ip == decision.gateway
                                              for a in iface.addresses)
+            if decision.gateway.version == 6:
+                # RFC 5549 (Linux 5.2+): an IPv4 route via an IPv6 next hop, resolved by NDP on the link
+                connected = decision.gateway.is_link_local or iface is not None and any(
+                    a.family == 6 and decision.gateway in a.address.network for a in iface.addresses)
             if not (onlink or connected or peer):
+                where = decision.route.origin if decision.route else None
+                if not self._routes_show_onlink():
+                    leg.add(Step(node, "routing", "unknown", f"gateway {decision.gateway} is on no subnet of "
+                                 f"{decision.dev}; {self.host.route_source} cannot show whether the route is onlink "
+                                 "(collect `ip route show table all`)", where, uncertain=True))
+                    return None
                 return leg.fail(Disposition.NEIGHBOR_UNREACHABLE, Step(
                     node, "routing", "no neighbor", f"gateway {decision.gateway} is on no subnet of {decision.dev}",
-                    decision.route.origin if decision.route else None))
+                    where))
         return None
+
+    def _routes_show_onlink(self) -> bool:
+        """Only `ip route` prints `onlink`; `route -n` and `netstat -rn` never do."""
+        return any(r.source.file == self.host.route_source and r.source.kind is Kind.IP_ROUTE
+                   for r in self.host.inputs)
 
     # ---- the walk --------------------------------------------------------------------------
 
