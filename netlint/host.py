@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from .model import (BrctlData, BridgeLinkData, Diagnostic, Interface, InterfacesData, IpRule, IpRulesData, Kind,
+from .model import (Address, BrctlData, BridgeLinkData, Diagnostic, Interface, InterfacesData, IpRule, IpRulesData, Kind,
                     LibvirtNetwork, LibvirtNetworkData, Origin, ParseResult, Role, Route, RoutePrintData, RoutesData,
                     Severity, Status, Sysctl, SysctlData)
 from .intake import read_dump
@@ -59,6 +59,7 @@ class Host:
     guest_networks: list[GuestNetwork] = field(default_factory=list)
     guest_routes: list[Route] | None = None
     guest_route_source: str | None = None
+    guest_addresses: list[Address] = field(default_factory=list)
     libvirt_networks: list[LibvirtNetwork] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
@@ -122,6 +123,7 @@ def build_host(path: str, results: list[ParseResult]) -> Host:
     _libvirt(host, by_kind)
     _guest_networks(host)
     _guest_routes(host, guest)
+    _guest_addresses(host, guest)
     return host
 
 
@@ -263,6 +265,15 @@ def _guest_networks(host: Host) -> None:
                 if ip.address.version == 4:
                     host.note(f"libvirt network {net.name} names bridge {net.bridge}, which the dump does not show",
                               net.origin)
+
+
+def _guest_addresses(host: Host, guest: dict[Kind, list[ParseResult]]) -> None:
+    """The guest's own IPv4 addresses, from its `ip addr`/`ifconfig` (loopback left out)."""
+    for kind in (Kind.IP_ADDR, Kind.IFCONFIG):
+        for result in guest.get(kind, []):
+            data: InterfacesData = result.data
+            host.guest_addresses.extend(a for i in data.interfaces for a in i.addresses
+                                        if a.family == 4 and not a.address.ip.is_loopback)
 
 
 def _guest_routes(host: Host, guest: dict[Kind, list[ParseResult]]) -> None:

@@ -80,7 +80,7 @@ def is_guest_port(iface: Interface | None, name: str, bridges: set[str]) -> bool
     """A tap, veth or macvtap that carries a guest. `ip -d` says what the link is; without it (or
     when its only detail line is the port's role, `bridge_slave`) the name decides. libvirt's
     `<bridge>-nic` is a tap too, but never carries a guest."""
-    if _is_dummy(iface, name, bridges):
+    if is_dummy_port(iface, name, bridges):
         return False
     if iface is not None and iface.link_kind is not None and iface.link_kind != iface.slave_kind:
         if iface.link_kind == "tun":
@@ -107,7 +107,8 @@ def _bridge_names(host: Host) -> set[str]:
     return set(host.bridges) | {i.name for i in host.interfaces.values() if i.link_kind == "bridge"}
 
 
-def _is_dummy(iface: Interface | None, name: str, bridges: set[str]) -> bool:
+def is_dummy_port(iface: Interface | None, name: str, bridges: set[str]) -> bool:
+    """libvirt's `<bridge>-nic` (or any dummy link): it pins the bridge's MAC, never carries traffic."""
     if iface is not None and iface.link_kind == "dummy":
         return True
     if not name.endswith("-nic"):
@@ -127,10 +128,10 @@ def _add_link(graph: nx.MultiDiGraph, name: str, iface: Interface | None, host: 
     if iface is None:
         origin = host.bridges[name].origin if name in host.bridges else None
         graph.add_node(name, kind=kind, label=name, origin=_where(origin), up=None, carrier=None, state=None,
-                       dummy=_is_dummy(None, name, bridges), master=master, link_kind=None, addresses=[])
+                       dummy=is_dummy_port(None, name, bridges), master=master, link_kind=None, addresses=[])
         return
     graph.add_node(name, kind=kind, label=name, origin=_where(iface.origin), up=iface.is_up,
-                   carrier=_carrier(iface), state=iface.state, dummy=_is_dummy(iface, name, bridges),
+                   carrier=_carrier(iface), state=iface.state, dummy=is_dummy_port(iface, name, bridges),
                    master=iface.master, link_kind=iface.link_kind,
                    addresses=[str(a.address) for a in iface.addresses])
 

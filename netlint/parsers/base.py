@@ -33,6 +33,7 @@ def _build(name: str, start: str, transformer_type: type[Transformer] | None) ->
         start=start,
         transformer=transformer_type() if transformer_type else None,
         maybe_placeholders=False,
+        cache=True,
     )
 
 

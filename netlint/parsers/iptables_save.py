@@ -272,6 +272,7 @@ class _Builder:
         if m is not None:
             self.ruleset.family = 6 if m.group(1) == "ip6" else 4
             self.ruleset.version, self.ruleset.backend = m.group(2), m.group(3)
+            self.ruleset.origin = self.ruleset.origin or self.ctx.origin(line)
         elif text.startswith("# Warning:"):
             self.ruleset.warnings.append(text[len("# Warning:"):].strip())
             self.ctx.note(line, f"iptables warns: {text[len('# Warning:'):].strip()}", text)

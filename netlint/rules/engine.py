@@ -71,7 +71,8 @@ def _run(rule: RuleSpec, facts: Facts, base: Scope, quoter: Quoter) -> tuple[lis
     applicable = unknown = 0
     why_unknown = ""
     for item in items:
-        scope = Scope({name: item}, base)
+        scope = Scope(_Lets(name, item, rule.lets), base)
+        scope.names.scope = scope
         if rule.when is not None:
             selected = truth(rule.when(scope))
             if selected is None:
@@ -105,6 +106,22 @@ def _run(rule: RuleSpec, facts: Facts, base: Scope, quoter: Quoter) -> tuple[lis
     else:
         result = RuleResult(rule.id, Outcome.PASSED)
     return findings, result
+
+
+class _Lets(dict):
+    """The scope item and the rule's `let` names, each evaluated the first time it is read."""
+
+    def __init__(self, name: str, item: Any, lets: list):
+        super().__init__({name: item})
+        self._lets = dict(lets)
+        self.scope: Scope | None = None
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self._lets
+
+    def __missing__(self, name: str) -> Any:
+        value = self[name] = self._lets[name](self.scope)
+        return value
 
 
 def _trace_of(item: Any) -> TraceView | None:

@@ -213,7 +213,7 @@ def _lark() -> Lark:
     global _parser
     if _parser is None:
         _parser = Lark(grammar_path("rule_expr").read_text(encoding="utf-8"), parser="lalr",
-                       lexer="contextual", propagate_positions=False, maybe_placeholders=True)
+                       lexer="contextual", propagate_positions=False, maybe_placeholders=True, cache=True)
     return _parser
 
 

@@ -23,6 +23,7 @@ from .facts import DERIVED, GLOBALS, SCOPES, Functions
 @dataclass(slots=True)
 class RuleSpec:
     doc: RuleDoc
+    lets: list[tuple[str, Expression]]
     when: Expression | None
     check: Expression
     at: Expression | None
@@ -33,6 +34,10 @@ class RuleSpec:
     @property
     def id(self) -> str:
         return self.doc.id
+
+
+# libyaml's safe loader when PyYAML has it (the same documents, several times faster); safe either way.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @lru_cache(maxsize=1)
@@ -61,8 +66,8 @@ def _lines(node: yaml.Node) -> dict[tuple, yaml.Node]:
 def load_rule(path: Path) -> RuleSpec:
     text = _read(path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_SafeLoader)
+        data = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         if mark is not None and mark.index >= len(text.rstrip()):   # at the end: say where it opened
@@ -95,27 +100,38 @@ def load_rule(path: Path) -> RuleSpec:
     if data["id"] != path.stem:
         raise RuleError(f"{path}:{line_of('id')}: id {data['id']!r} differs from the file name {path.stem!r}")
     scope_name = SCOPES[data["scope"]]
-    known = GLOBALS | {scope_name}
+    known = set(GLOBALS | {scope_name})
 
-    def compile_field(field: str, template: bool = False):
-        if field not in data:
+    def compile_field(field: str, template: bool = False, *within: str):
+        keys = (field, *within)
+        if (keys[-1] if within else field) not in (data[field] if within else data):
             return None
-        value_node = nodes[(field,)]
+        text = data[field][within[0]] if within else data[field]
+        value_node = nodes[keys]
+        where = ".".join(keys)
         try:
-            compiled = (compile_template if template else compile_expression)(data[field], Functions.NAMES, DERIVED)
+            compiled = (compile_template if template else compile_expression)(text, Functions.NAMES, DERIVED)
         except ExprError as error:
-            raise RuleError(f"{path}:{_value_line(value_node, data[field], error.column)}: {field}: {error}") from None
+            raise RuleError(f"{path}:{_value_line(value_node, text, error.column)}: {where}: {error}") from None
         unknown = sorted(compiled.names - known)
         if unknown:
-            raise RuleError(f"{path}:{value_node.start_mark.line + 1}: {field}: unknown name {unknown[0]} (scope "
+            raise RuleError(f"{path}:{value_node.start_mark.line + 1}: {where}: unknown name {unknown[0]} (scope "
                             f"{data['scope']} names its item {scope_name}; see rules/README.md for the others)")
         return compiled
+
+    lets = []
+    for name in data.get("let", {}):
+        if name in known or name in Functions.NAMES:
+            raise RuleError(f"{path}:{line_of('let', name)}: let.{name}: the name is taken (a global, the scope "
+                            "item, a function or an earlier let)")
+        lets.append((name, compile_field("let", False, name)))
+        known.add(name)
 
     doc = RuleDoc(id=data["id"], title=data["title"], severity=Severity(data["severity"]), category=data["category"],
                   scope=data["scope"], description=data["description"].strip(), fix=data["fix"].strip(),
                   normal=list(data.get("normal", [])), example=data.get("example", "").rstrip(),
                   references=list(data.get("references", [])), path=str(path))
-    return RuleSpec(doc, compile_field("when"), compile_field("assert"), compile_field("at"),
+    return RuleSpec(doc, lets, compile_field("when"), compile_field("assert"), compile_field("at"),
                 compile_field("key", template=True), compile_field("message", template=True),
                 compile_field("fix", template=True))
 

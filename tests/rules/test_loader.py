@@ -101,3 +101,27 @@ def test_user_rules_run_like_shipped_ones(tmp_path):
         k: v for k, v in finding["locations"][0].items() if k not in ("file", "line")}
     listed = _netlint("rules", "--rules", str(tmp_path / "site"))
     assert "site-virbr0-forwarding" in listed.stdout
+
+
+def test_let_names_are_computed_once_and_shared_by_every_field(tmp_path):
+    text = GOOD.format(id="site-let").replace(
+        'assert: sysctl("net.ipv4.conf.virbr0.forwarding").value == 1',
+        'let:\n  key: \'"net.ipv4.conf." + ifkey("virbr0") + ".forwarding"\'\n  entry: sysctl(key)\n'
+        'assert: entry.value == 1').replace('at: sysctl("net.ipv4.conf.virbr0.forwarding")', "at: entry")
+    _write(tmp_path / "site", "site-let", text)
+    done = _netlint("check", str(SEED_OFF), "--rules", str(tmp_path / "site"), "--select", "site-let",
+                    "--fail-on", "warning", "--format", "json")
+    assert done.returncode == 1, done.stderr
+    import json
+
+    (finding,) = json.loads(done.stdout)["dumps"][0]["findings"]
+    assert finding["locations"][0]["file"] == "sysctl.txt"
+    shadow = text.replace("  entry: sysctl(key)", "  dump: sysctl(key)")
+    _write(tmp_path / "bad", "site-let", shadow)
+    with pytest.raises(RuleError, match=r"site-let.yaml:\d+: let.dump: the name is taken"):
+        load_rule(tmp_path / "bad" / "site-let.yaml")
+    later = text.replace('  key: \'"net.ipv4.conf." + ifkey("virbr0") + ".forwarding"\'\n  entry: sysctl(key)',
+                         '  entry: sysctl(key)\n  key: "x"')
+    _write(tmp_path / "later", "site-let", later)
+    with pytest.raises(RuleError, match="let.entry: unknown name key"):
+        load_rule(tmp_path / "later" / "site-let.yaml")
