@@ -50,3 +50,16 @@ def test_grammars_and_rules_ship_inside_the_package(installed):
     assert str(installed) in grammar and grammar.endswith("netlint/_data/grammars/sysctl.lark")
     assert str(installed) in rules and rules.endswith("netlint/_data/rules")
     assert sys.executable not in grammar
+
+
+def test_installed_netlint_checks_with_the_shipped_catalog(installed, tmp_path):
+    """The wheel carries the rules and their schema: `check` finds the seed host's fault from
+    another directory, with no source tree around."""
+    run = subprocess.run([str(installed / "bin" / "netlint"), "check", str(EXAMPLE), "--format", "json"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    (dump,) = json.loads(run.stdout)["dumps"]
+    assert "fwd-ipv4-forwarding-off" in {f["rule"] for f in dump["findings"]}
+    listed = subprocess.run([str(installed / "bin" / "netlint"), "rules"], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert listed.returncode == 0 and "fwd-ipv4-forwarding-off" in listed.stdout
