@@ -32,7 +32,8 @@ def input_json(result: ParseResult) -> dict[str, Any]:
 
 def _location_json(location: Location) -> dict[str, Any]:
     origin = location.origin
-    return {"file": origin.file, "line": origin.line, "column": origin.column, "text": location.text}
+    # A finding about something absent from the dump points at the dump itself: file null.
+    return {"file": origin.file or None, "line": origin.line, "column": origin.column, "text": location.text}
 
 
 def finding_json(finding: Finding) -> dict[str, Any]:

@@ -640,13 +640,13 @@ class Facts:
             address = self._address_in(dest, [p for p in prefixes if p != dest and p.subnet_of(dest)])
             if address is not None:
                 targets.append((address, route_text(route), route, False))
-        covering = [p for p in prefixes]
         for text in PUBLIC_CANDIDATES:
             address = IPv4Address(text)
-            if not any(address in p for p in covering):
+            if not any(address in p for p in prefixes):
                 default = next((r for r in routes if r.destination.prefixlen == 0), None)
-                targets.append((address, "the internet (default route)" if default else "the internet (no route)",
-                                default, True))
+                # the internet first: it is the path a person asks about
+                targets.insert(0, (address, "the internet (default route)" if default else "the internet (no route)",
+                                   default, True))
                 break
         return targets
 

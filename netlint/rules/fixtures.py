@@ -87,7 +87,9 @@ def missing_fixtures(root: Path, rules: list[RuleSpec]) -> list[str]:
 
 def _matches(finding: Finding, expect: dict[str, Any]) -> bool:
     first = finding.locations[0].origin if finding.locations else None
-    if "file" in expect and (first is None or first.file != expect["file"]):
+    # a dump that is one file (a ticket) names its pieces by the path it was given
+    if "file" in expect and (first is None or (first.file != expect["file"]
+                                               and not first.file.endswith("/" + expect["file"]))):
         return False
     if "line" in expect and (first is None or first.line != expect["line"]):
         return False
