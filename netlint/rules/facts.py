@@ -39,7 +39,7 @@ class StepView:
     interface line), so a rule can ask `path.trace.decisive.sysctl.key`."""
 
     RULE_ATTRS = frozenset({"node", "stage", "action", "detail", "origin", "table", "chain", "uncertain",
-                            "fact", "sysctl", "rule", "route", "interface"})
+                            "fact", "sysctl", "rule", "route", "interface", "text"})
 
     step: Step
     fact: Any = None
@@ -56,6 +56,15 @@ class StepView:
     rule = property(lambda self: self.fact if isinstance(self.fact, Rule) else None)
     route = property(lambda self: self.fact if isinstance(self.fact, Route) else None)
     interface = property(lambda self: self.fact if isinstance(self.fact, Interface) else None)
+
+    @property
+    def text(self) -> str:
+        """How the deciding line reads: the rule's `-A …`, `:FORWARD DROP (policy)` when a
+        chain's policy decided, the sysctl or route line; else the step's detail."""
+        fact = self.fact
+        if isinstance(fact, Chain):
+            return f":{fact.name} {fact.policy} (the chain's policy)" if fact.policy else f"chain {fact.name}"
+        return display(fact) if fact is not None else self.step.detail
 
 
 @dataclass(slots=True)
@@ -239,9 +248,17 @@ class BridgeFacts:
 class InputView:
     """One input piece of the dump as `netlint parse` reports it."""
 
-    RULE_ATTRS = frozenset({"file", "kind", "status", "role", "reason", "problems", "errors", "origin", "lines"})
+    RULE_ATTRS = frozenset({"file", "kind", "status", "role", "reason", "problems", "errors", "origin", "lines",
+                            "ruleset"})
 
     result: ParseResult
+
+    @property
+    def ruleset(self) -> "RulesetView | None":
+        """An iptables output's ruleset, else null."""
+        if self.result.source.kind in (Kind.IPTABLES_SAVE, Kind.IPTABLES_LIST) and self.result.data is not None:
+            return RulesetView(self.result.data, self.file)
+        return None
 
     file = property(lambda self: self.result.source.file)
     kind = property(lambda self: self.result.source.kind.value)
@@ -722,6 +739,14 @@ def _reachable(table: Any, start: str) -> list[Chain]:
     return [table.chains[n] for n in order]
 
 
+def _bound_to(rule: Rule, name: str, local: set[IPv4Address]) -> bool:
+    m = _match(rule, InterfaceMatch, "in")
+    if m is not None and not m.negated and not m.name.endswith("+"):
+        return m.name == name
+    dst = _net(rule, "destination")
+    return dst is not None and dst.version == 4 and dst.num_addresses == 1 and dst.network_address in local
+
+
 def _covers(match: Any, network: IPv4Network) -> bool:
     return match is not None and match.version == 4 and network.subnet_of(match)
 
@@ -867,12 +892,25 @@ class Functions:
         ruleset = self.facts.host.firewall6 if family == 6 else self.facts.host.firewall
         return None if ruleset is None else ruleset.chain(str(table), str(name))
 
-    def f_firewall_rules(self, table=None, chain=None, target=None, family=4):
+    def f_firewall_rules(self, table=None, chain=None, target=None, family=4, iface=None):
+        """Rules filtered in Python, not by the interpreter: a 100k-rule host stays fast.
+        `iface` keeps the rules bound to that interface: a plain `-i` naming it, or without a
+        plain `-i`, a `-d` /32 that is one of its addresses."""
         ruleset = self.facts.host.firewall6 if family == 6 else self.facts.host.firewall
         if ruleset is None:
             return None
-        return [r for r in ruleset.rules() if (table is None or r.table == table) and (chain is None or r.chain == chain)
-                and (target is None or (r.target is not None and r.target.name == target))]
+        if table is not None and chain is not None:
+            found = ruleset.chain(table, chain)
+            rules = found.rules if found is not None else []
+        else:
+            rules = ruleset.rules()
+        picked = [r for r in rules if (table is None or r.table == table) and (chain is None or r.chain == chain)
+                  and (target is None or (r.target is not None and r.target.name == target))]
+        if iface is None:
+            return picked
+        name = iface if isinstance(iface, str) else iface.name
+        local = {a.ip for a in self.facts.host.connected(name)}
+        return [r for r in picked if _bound_to(r, name, local)]
 
     def f_cidr(self, value):
         return _network(value)
