@@ -333,8 +333,10 @@ class _Compiler:
             results = []
             for item in items:
                 value = truth(condition(Scope({var: item}, scope)))
-                if kind == "first" and value:
-                    return item
+                if kind == "first" and value or kind == "any" and value is True:
+                    return item if kind == "first" else True
+                if kind == "all" and value is False:
+                    return False
                 results.append((item, value))
             if kind == "any":
                 return True if any(v for _, v in results) else (None if any(v is None for _, v in results) else False)

@@ -193,7 +193,7 @@ class DnatCase:
     address of that interface), on its port."""
 
     RULE_ATTRS = frozenset({"rule", "to", "to_port", "ingress", "src", "dst", "proto", "dport", "trace",
-                            "origin"})
+                            "origin", "network"})
 
     facts: "Facts"
     rule: Rule
@@ -211,6 +211,13 @@ class DnatCase:
     @property
     def trace(self) -> TraceView:
         return self.facts.trace_view(self.flow, self.ingress)
+
+    @property
+    def network(self) -> "NetworkView | None":
+        """The guest network the DNAT sends to, if its target is a guest."""
+        if self.to is None:
+            return None
+        return next((n for n in self.facts.networks if self.to in n.network), None)
 
 
 @dataclass(slots=True)
@@ -899,12 +906,12 @@ class Functions:
         ruleset = self.facts.host.firewall6 if family == 6 else self.facts.host.firewall
         if ruleset is None:
             return None
-        if table is not None and chain is not None:
-            found = ruleset.chain(table, chain)
-            rules = found.rules if found is not None else []
+        chains = None if chain is None else set(chain) if isinstance(chain, list) else {chain}
+        if table is not None and chains is not None:
+            rules = [r for name in chains if (found := ruleset.chain(table, name)) is not None for r in found.rules]
         else:
             rules = ruleset.rules()
-        picked = [r for r in rules if (table is None or r.table == table) and (chain is None or r.chain == chain)
+        picked = [r for r in rules if (table is None or r.table == table) and (chains is None or r.chain in chains)
                   and (target is None or (r.target is not None and r.target.name == target))]
         if iface is None:
             return picked

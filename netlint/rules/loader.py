@@ -86,6 +86,11 @@ def load_rule(path: Path) -> RuleSpec:
                 return found.start_mark.line + 1
         return 1
 
+    for mapping, where in ((data, ()), (data.get("let"), ("let",))):
+        for key in mapping if isinstance(mapping, dict) else ():
+            if not isinstance(key, str):
+                raise RuleError(f"{path}:{line_of(*where)}: {'.'.join(where) or 'the rule'}: the key {key!r} is not a "
+                                "name (YAML reads on/off/yes/no as booleans: quote it or pick another name)")
     fields = _validator().schema["properties"]
     for key in data:
         if key not in fields:
