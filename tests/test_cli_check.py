@@ -129,3 +129,18 @@ def test_output_formats_write_to_a_file(tmp_path):
     location = hit["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"].endswith("centos7-forwarding-off/sysctl.txt")
     assert location["region"]["startLine"] == line
+
+
+def test_a_ticket_without_sysctl_says_unknown_and_what_to_collect():
+    """The seed ticket as customers paste it: no sysctl output. Not clean, not broken: unknown."""
+    code, out = check_json(str(DUMPS / "seed-no-sysctl"))
+    assert code == 0  # nothing at error level: netlint does not guess
+    (dump,) = out["dumps"]
+    evidence = next(f for f in dump["findings"] if f["rule"] == "evidence-sysctl-missing")
+    assert "sysctl -a" in evidence["fix"] and evidence["locations"][0]["file"] is None
+    outcomes = {r["rule"]: r["outcome"] for r in dump["results"]}
+    assert outcomes["fwd-ipv4-forwarding-off"] == "unknown"
+    assert outcomes["fwd-return-iface-forwarding-off"] == "unknown"
+    junit = ET.fromstring(netlint("check", str(DUMPS / "seed-no-sysctl"), "--format", "junit").stdout)
+    case = next(c for c in junit.iter("testcase") if c.get("name") == "fwd-ipv4-forwarding-off")
+    assert case.find("skipped") is not None
