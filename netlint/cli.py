@@ -64,7 +64,8 @@ def _build() -> argparse.ArgumentParser:
     r.add_argument("--rules", metavar="DIR", type=Path, action="append", default=[],
                    help="a folder of extra rule files (repeatable)")
     r.add_argument("--test", metavar="DIR", nargs="?", const="tests/rules", type=Path,
-                   help="run the must / must-not fixtures under DIR (default: tests/rules)")
+                   help="run the must / must-not fixtures under DIR (default: tests/rules); with --rules, "
+                        "of those rules only")
     r.set_defaults(run=_run_rules)
 
     p = commands.add_parser("parse", help="parse saved command outputs into typed facts",
@@ -192,9 +193,11 @@ def _run_rules(args: argparse.Namespace) -> int:
 
         if not args.test.is_dir():
             return _fail(f"{args.test}: no rule fixtures there (run from the repository, or name the folder)")
-        results = run_all(args.test, rules)
-        sys.stdout.write(rule_docs.render_test_results(results, missing_fixtures(args.test, rules)))
-        return EXIT_CLEAN if all(r.ok for r in results) and not missing_fixtures(args.test, rules) else EXIT_FINDINGS
+        tested = load_rules(args.rules, builtin=False) if args.rules else rules
+        results = run_all(args.test, tested)
+        missing = missing_fixtures(args.test, tested)
+        sys.stdout.write(rule_docs.render_test_results(results, missing))
+        return EXIT_CLEAN if all(r.ok for r in results) and not missing else EXIT_FINDINGS
     if args.rule is None:
         sys.stdout.write(rule_docs.render_list([r.doc for r in rules]))
         return EXIT_CLEAN

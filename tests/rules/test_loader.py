@@ -125,3 +125,22 @@ def test_let_names_are_computed_once_and_shared_by_every_field(tmp_path):
     _write(tmp_path / "later", "site-let", later)
     with pytest.raises(RuleError, match="let.entry: unknown name key"):
         load_rule(tmp_path / "later" / "site-let.yaml")
+
+
+def test_rules_test_runs_user_fixtures_and_fails_on_a_broken_case(tmp_path):
+    _write(tmp_path / "site", "site-virbr0-forwarding", GOOD.format(id="site-virbr0-forwarding"))
+    cases = tmp_path / "fixtures" / "site-virbr0-forwarding"
+    cases.mkdir(parents=True)
+    on = FIXTURES / "dumps" / "seed-forwarding-on"
+    (cases / "cases.yaml").write_text(f"must:\n  - dump: {SEED_OFF}\n    why: virbr0 forwarding 0\n"
+                                      f"must-not:\n  - dump: {on}\n    why: forwarding on\n")
+    args = ("rules", "--rules", str(tmp_path / "site"), "--test", str(tmp_path / "fixtures"))
+    done = _netlint(*args)
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.strip() == "2 of 2 cases pass over 1 rules"
+    (cases / "cases.yaml").write_text(f"must:\n  - dump: {on}\n    why: deliberately wrong\n"
+                                      f"must-not:\n  - dump: {SEED_OFF}\n    why: deliberately wrong\n")
+    broken = _netlint(*args)
+    assert broken.returncode == 1
+    failed = [line for line in broken.stdout.splitlines() if line.startswith("FAIL site-virbr0-forwarding")]
+    assert len(failed) == 2, broken.stdout
