@@ -33,7 +33,8 @@ _MAX_OUTCOMES = 64
 @dataclass(frozen=True, slots=True)
 class Packet:
     """What the rules look at. `mark` None is a mark netlint cannot know; `physdev_in/out`
-    are bridge ports of a bridged packet (br_netfilter)."""
+    are the bridge ports br_netfilter records (only when it is loaded and calls iptables;
+    `physdev_unknown` when the dump cannot tell whether it does)."""
 
     src: IPv4Address
     dst: IPv4Address
@@ -51,6 +52,7 @@ class Packet:
     physdev_out: str | None = None
     dnat: bool = False
     snat: bool = False
+    physdev_unknown: bool = False
 
 
 @dataclass(slots=True)
@@ -161,7 +163,7 @@ def _addrtype(m: AddrTypeMatch, packet: Packet, addresses: Addresses) -> bool | 
 
 
 def _physdev(m: PhysdevMatch, packet: Packet) -> bool | None:
-    if m.unknown_options:
+    if m.unknown_options or packet.physdev_unknown:
         return None
     checks = ((m.is_bridged, packet.bridged), (m.is_in, packet.physdev_in is not None),
               (m.is_out, packet.physdev_out is not None))

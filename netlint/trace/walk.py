@@ -151,6 +151,14 @@ class Walker:
         stray = [t for t in unenslaved_taps(self.graph) if not self.host.connected(t)]
         return sorted(ports, key=lambda i: not self._tap_usable(i)), stray
 
+    def _physdev_in(self, port: str) -> dict:
+        """A routed packet from a bridge port carries the port for `-m physdev` only when
+        br_netfilter passes bridged traffic to iptables (bridge-nf-call-iptables = 1)."""
+        on, _ = self.bridge_netfilter()
+        if on is None:
+            return {"physdev_unknown": True}
+        return {"physdev_in": port} if on else {}
+
     @staticmethod
     def _tap_usable(tap: Interface) -> bool:
         """UP, and with carrier: a tap without it has no running guest behind it."""
@@ -198,9 +206,14 @@ class Walker:
         chosen = next((o for o in passing if not o.uncertain), passing[0])
         uncertain = bool(blocking)
         if chosen.nat is not None and chosen.nat is chosen.rule:
-            # The NAT rule decided: one step says both.
-            leg.add(Step(node, "nat", chosen.nat.target.name, explain.nat_detail(chosen.nat, chosen.packet),
-                         chosen.nat.origin, table, chain, uncertain))
+            # The NAT rule decided: one step says both. A MASQUERADE out of an interface without
+            # an address in the dump is dropped by the kernel, unless the dump lost the address.
+            unresolved = chosen.nat.target.name == "MASQUERADE" and not chosen.packet.snat
+            detail = (f"MASQUERADE out of {chosen.packet.oif}, which has no IPv4 address in the dump: the kernel "
+                      f"drops what it cannot masquerade, unless the dump lost the address: {chosen.nat.render()}"
+                      if unresolved else explain.nat_detail(chosen.nat, chosen.packet))
+            leg.add(Step(node, "nat", chosen.nat.target.name, detail, chosen.nat.origin, table, chain,
+                         uncertain or unresolved))
             return chosen.packet
         step = self._netfilter_step(node, table, chain, chosen, uncertain)
         if uncertain:
@@ -439,7 +452,7 @@ class Walker:
             return port
         if hop is None and flow.dst in guest_net.network and self.host.local_address(flow.dst) is None:
             return self.bridged(leg, flow, guest_net, packet, port)
-        packet = replace(packet, iif=guest_net.bridge, physdev_in=port.name)
+        packet = replace(packet, iif=guest_net.bridge, **self._physdev_in(port.name))
         return self.routed(leg, "host", packet, conntrack)
 
     def from_outside(self, leg: _Leg, flow: Flow, packet: Packet, ingress: str | None,
@@ -496,7 +509,8 @@ class Walker:
             packet = replace(packet, src=conntrack.src[0], sport=conntrack.src[1])
             leg.add(Step(node, "conntrack", "src", f"conntrack rewrites the source to {packet.src}"))
         elif packet.ctstate == "NEW" and not packet.snat and self.host.guest_network_of(packet.src) is not None \
-                and decision.dev not in self.host.bridges:
+                and decision.dev not in self.host.bridges and not any(s.stage == "nat" and s.uncertain
+                                                                      for s in leg.steps):
             leg.add(self._not_natted(node, packet))
         failed = self.egress(leg, node, decision, packet)
         if failed is not None:
@@ -583,10 +597,12 @@ class Walker:
             port = self.bridge_in(leg, target_net)
             if isinstance(port, Leg):
                 return port
-            if hop is None and reply.dst in target_net.network:
+            # a frame for the host's own address is not bridged on: it goes up to IP (de-NAT, route)
+            if hop is None and reply.dst in target_net.network and self.host.local_address(reply.dst) is None:
                 result = self.bridged(leg, flow, target_net, reply, port)
             else:
-                result = self.routed(leg, "host", replace(reply, iif=target_net.bridge, physdev_in=port.name), back)
+                result = self.routed(leg, "host", replace(reply, iif=target_net.bridge,
+                                                          **self._physdev_in(port.name)), back)
             return result if isinstance(result, Leg) else result[0]
         _, decision = delivered_to
         knows = [n for n in self.upstream_knows if sent.src in n]
