@@ -53,18 +53,41 @@ def evaluate(host: Host, rules: list[RuleSpec], facts: Facts | None = None) -> E
     base = Scope(facts.globals(), functions=functions)
     quoter = Quoter(host)
     findings: list[Finding] = []
-    results: list[RuleResult] = []
-    for rule in rules:
+    results: dict[str, RuleResult] = {}
+    # Catch-all rules run last and keep only the paths no other finding explains.
+    for rule in sorted(rules, key=lambda r: r.fallback):
+        explained = _Explained(findings) if rule.fallback else None
         try:
-            made, result = _run(rule, facts, base, quoter)
+            made, result = _run(rule, facts, base, quoter, explained)
         except ExprError as error:
             raise RuleRuntimeError(f"{rule.doc.path}: rule {rule.id} failed on {host.path}: {error}") from None
         findings.extend(made)
-        results.append(result)
-    return Evaluation(findings, results)
+        results[rule.id] = result
+    return Evaluation(findings, [results[r.id] for r in rules])
 
 
-def _run(rule: RuleSpec, facts: Facts, base: Scope, quoter: Quoter) -> tuple[list[Finding], RuleResult]:
+class _Explained:
+    """What the findings so far cover: a catch-all rule leaves these paths alone, whether a
+    finding lists the path or points at the line that decides it."""
+
+    def __init__(self, findings: list[Finding]):
+        self.paths = {p for f in findings for p in f.paths}
+        self.lines = {loc.origin for f in findings for loc in f.locations if loc.origin.line is not None}
+        self.files = {loc.origin.file for f in findings for loc in f.locations if loc.origin.line is None}
+
+    def covers(self, item: Any) -> bool:
+        trace = _trace_of(item)
+        if trace is None:
+            return False
+        if trace.summary in self.paths:
+            return True
+        step = trace.decisive
+        origin = step.origin if step is not None else None
+        return origin is not None and (origin in self.lines or (origin.line is None and origin.file in self.files))
+
+
+def _run(rule: RuleSpec, facts: Facts, base: Scope, quoter: Quoter,
+         explained: _Explained | None = None) -> tuple[list[Finding], RuleResult]:
     name = SCOPES[rule.doc.scope]
     items = facts.scope_items(rule.doc.scope)
     grouped: dict[str, Finding] = {}
@@ -87,7 +110,7 @@ def _run(rule: RuleSpec, facts: Facts, base: Scope, quoter: Quoter) -> tuple[lis
             unknown += 1
             why_unknown = why_unknown or f"the dump cannot tell for {display(item)}"
             continue
-        if verdict:
+        if verdict or (explained is not None and explained.covers(item)):
             continue
         finding = _finding(rule, item, scope, quoter)
         known = grouped.get(finding.key)
@@ -145,6 +168,8 @@ def _finding(rule: RuleSpec, item: Any, scope: Scope, quoter: Quoter) -> Finding
         locations.append(Location(Origin("")))
     if rule.key is not None:
         key = rule.key.render(scope, display)
+    elif facts_at and isinstance(facts_at[0], StepView) and facts_at[0].fact is None and locations[0].text:
+        key = f"{locations[0].origin.file}: {locations[0].text.strip()}"  # the line's content, not its number
     elif facts_at and not isinstance(facts_at[0], (Origin, str)):
         key = identity(facts_at[0])
     else:

@@ -444,7 +444,7 @@ class Facts:
                         add(chain, chain.origin)
                         for rule in chain.rules:
                             add(rule, rule.origin)
-        for route in self.host.routes:
+        for route in [*self.host.routes, *(self.host.guest_routes or [])]:
             add(route, route.origin)
         for iface in self.host.interfaces.values():
             add(iface, iface.origin)

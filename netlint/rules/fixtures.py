@@ -120,7 +120,10 @@ class Runner:
         if host is None:
             host = self._hosts[case.dump] = load_host(str(case.dump))
         facts = Facts(host, [ip_network(n) for n in case.upstream_knows] or None)
-        findings = [f for f in evaluate(host, [self.rules[case.rule]], facts).findings if f.rule == case.rule]
+        rule = self.rules[case.rule]
+        # a catch-all reports what no other rule explains: it needs the others beside it
+        run = list(self.rules.values()) if rule.fallback else [rule]
+        findings = [f for f in evaluate(host, run, facts).findings if f.rule == case.rule]
         if case.kind != "must":
             ok = not findings
             return CaseResult(case, ok, "" if ok else f"triggered: {_describe(findings)}")

@@ -30,6 +30,7 @@ class RuleSpec:
     key: Template | None
     message: Template
     fix: Template
+    fallback: bool = False
 
     @property
     def id(self) -> str:
@@ -102,6 +103,8 @@ def load_rule(path: Path) -> RuleSpec:
         first = errors[0]
         where = ".".join(str(p) for p in first.absolute_path) or "the rule"
         raise RuleError(f"{path}:{line_of(*first.absolute_path)}: {where}: {first.message}")
+    if data.get("fallback") and data["scope"] not in ("flow", "dnat"):
+        raise RuleError(f"{path}:{line_of('fallback')}: fallback: only a flow or dnat rule can be a catch-all")
     if data["id"] != path.stem:
         raise RuleError(f"{path}:{line_of('id')}: id {data['id']!r} differs from the file name {path.stem!r}")
     scope_name = SCOPES[data["scope"]]
@@ -138,7 +141,7 @@ def load_rule(path: Path) -> RuleSpec:
                   references=list(data.get("references", [])), path=str(path))
     return RuleSpec(doc, lets, compile_field("when"), compile_field("assert"), compile_field("at"),
                 compile_field("key", template=True), compile_field("message", template=True),
-                compile_field("fix", template=True))
+                compile_field("fix", template=True), bool(data.get("fallback", False)))
 
 
 def _value_line(node: yaml.Node, text: str, column: int | None) -> int:

@@ -57,6 +57,7 @@ def test_the_catalog_loads_and_ids_are_file_names():
     (GOOD.format(id="bad").replace("message: \"{sysctl", "message: \"{{sysctl").replace("on {dump}", "on {dump"),
      9, "message"),
     (GOOD.format(id="other"), 1, "differs from the file name"),
+    (GOOD.format(id="bad") + "fallback: true\n", 11, "only a flow or dnat rule can be a catch-all"),
     (GOOD.format(id="bad") + "when: !!python/object/apply:os.system ['true']\n", 11, "not valid YAML"),
 ])
 def test_a_bad_rule_file_is_one_line_with_file_and_line(tmp_path, text, line, message):
