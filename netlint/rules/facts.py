@@ -143,13 +143,14 @@ class NetworkView:
     nothing tells) and its owner (`libvirt`, `docker`, `podman`, `lxc` or null)."""
 
     RULE_ATTRS = frozenset({"network", "bridge", "gateway", "origin", "libvirt", "mode", "mode_source", "owner",
-                            "guest", "forward_dev", "name", "ports", "flows"})
+                            "layout", "guest", "forward_dev", "name", "ports", "flows"})
 
     net: GuestNetwork
     libvirt: LibvirtNetwork | None
     mode: str | None
     mode_source: str | None
     owner: str | None
+    layout: str | None
     guest: IPv4Address
     ports: list[Interface]
     flows: list["FlowCase"] = field(default_factory=list)
@@ -472,7 +473,7 @@ class Facts:
             mode, source = self._mode(net, libvirt)
             ports = [self.host.interfaces[p] for p in self.host.bridges.get(net.bridge, BridgeView("", None)).ports
                      if p in self.host.interfaces]
-            views.append(NetworkView(net, libvirt, mode, source, self._owner(net, libvirt),
+            views.append(NetworkView(net, libvirt, mode, source, self._owner(net, libvirt), self._layout(net),
                                      self._guest_address(net, libvirt), ports))
         return views
 
@@ -622,6 +623,17 @@ class Facts:
         if cross and reject and not subnet:
             return "isolated", "rules"
         return None, None
+
+    def _layout(self, net: GuestNetwork) -> str | None:
+        """Which of libvirt's iptables layouts the bridge's rules follow: `private-chains`
+        (libvirt >= 5.1: LIBVIRT_FWX/FWI/FWO, LIBVIRT_INP/OUT, LIBVIRT_PRT) or `builtin-chains`
+        (older libvirt: straight into INPUT/FORWARD/OUTPUT/POSTROUTING); null without such rules."""
+        chains = {r.chain for r in self._bridge_rules.get(net.bridge, [])}
+        if any(c.startswith("LIBVIRT_") for c in chains):
+            return "private-chains"
+        if chains & {"INPUT", "FORWARD", "OUTPUT"}:
+            return "builtin-chains"
+        return None
 
     def _owner(self, net: GuestNetwork, libvirt: LibvirtNetwork | None) -> str | None:
         """Who made the bridge: libvirt (its XML, a virbrN name, or LIBVIRT_* chains naming
