@@ -33,6 +33,13 @@ def _fail(message: str) -> int:
     return EXIT_ERROR
 
 
+def _input_options(p: argparse.ArgumentParser, namespace: bool = True) -> None:
+    p.add_argument("--max-input-mb", type=_megabytes, default=200, metavar="N",
+                   help="refuse an archive, sosreport or standard input larger than N MB uncompressed (default 200)")
+    if namespace:
+        p.add_argument("--namespace", metavar="NS", help="read this network namespace of a sosreport as the host")
+
+
 def _build() -> argparse.ArgumentParser:
     parser = _Parser(prog="netlint", description="Offline analyzer and linter for KVM/libvirt host networking.")
     parser.add_argument("--version", action="version", version=f"netlint {__version__}")
@@ -42,7 +49,8 @@ def _build() -> argparse.ArgumentParser:
     k = commands.add_parser("check", help="run every rule on one or more dumps",
                             description="Read each dump, run the rule catalog (and --rules), and report what is "
                                         "broken, why, where in the dump, and how to fix it.")
-    k.add_argument("dumps", metavar="DUMP", nargs="+", help="dump folders or files (a pasted ticket)")
+    k.add_argument("dumps", metavar="DUMP", nargs="+",
+                   help="dump folders, sosreports (folders or .tar.xz/.tar.gz/.tar), pasted tickets, or - (stdin)")
     k.add_argument("--format", choices=["text", "json", "sarif", "junit", "github"], default="text")
     k.add_argument("--rules", metavar="DIR", type=Path, action="append", default=[],
                    help="a folder of extra rule files (repeatable)")
@@ -55,6 +63,7 @@ def _build() -> argparse.ArgumentParser:
                    help="a network the upstream gateways route back to the hosts (repeatable), e.g. a routed "
                         "guest network the LAN router knows")
     k.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    _input_options(k)
     k.set_defaults(run=_run_check)
 
     r = commands.add_parser("rules", help="list the rules, show one, or test them",
@@ -71,11 +80,12 @@ def _build() -> argparse.ArgumentParser:
     p = commands.add_parser("parse", help="parse saved command outputs into typed facts",
                             description="Parse a saved command output (or every file of a dump folder) "
                                         "into typed, line-referenced facts.")
-    p.add_argument("path", metavar="FILE", help="an output file, or a dump folder")
+    p.add_argument("path", metavar="FILE", help="an output file, a dump folder, a sosreport or archive, or - (stdin)")
     p.add_argument("--kind", choices=[k.value for k in Kind if k not in (Kind.UNKNOWN, Kind.PROSE)],
                    help="what command printed FILE (default: recognized from the content)")
     p.add_argument("--format", choices=["json", "text"], default="json")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    _input_options(p, namespace=False)
     p.set_defaults(run=_run_parse)
 
     t = commands.add_parser("trace", help="follow a packet through the host and back",
@@ -92,6 +102,7 @@ def _build() -> argparse.ArgumentParser:
     t.add_argument("--in", dest="ingress", metavar="IFACE", help="the interface a flow from outside enters by")
     t.add_argument("--format", choices=["text", "json"], default="text")
     t.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    _input_options(t)
     t.set_defaults(run=_run_trace)
 
     g = commands.add_parser("graph", help="draw the host's topology",
@@ -100,6 +111,7 @@ def _build() -> argparse.ArgumentParser:
     g.add_argument("dump", metavar="DUMP", help="a dump folder or file")
     g.add_argument("--format", choices=["dot", "mermaid", "json"], default="dot")
     g.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    _input_options(g)
     g.set_defaults(run=_run_graph)
 
     c = commands.add_parser("collect", help="save this host's network state as a dump",
@@ -135,6 +147,12 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _megabytes(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a size in MB (1 or more)")
+    return int(text)
+
+
 def _jobs(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a number of jobs (1 or more)")
@@ -149,12 +167,17 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _run_parse(args: argparse.Namespace) -> int:
-    from .intake import read_dump
+    from .intake import read_dump, read_input
     from .model import Status
     from .parsers import parse
     from .report.parse_output import render_json, render_text
 
-    sources = read_dump(Path(args.path), Kind(args.kind) if args.kind else None)
+    if args.path == "-":
+        if args.kind:
+            return _fail("--kind names a file's command; standard input is read as a paste of any outputs")
+        sources = read_input("-", args.max_input_mb << 20)
+    else:
+        sources = read_dump(Path(args.path), Kind(args.kind) if args.kind else None, args.max_input_mb << 20)
     results = [parse(source) for source in sources]
     if len(results) == 1 and results[0].source.kind is Kind.UNKNOWN and results[0].source.empty_reason is None:
         return _fail(f"{args.path}: cannot tell which command printed this file; name it with --kind")
@@ -169,7 +192,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
     report, code = run(CheckRequest(args.dumps, args.rules, args.select, args.ignore,
                                     Severity(args.fail_on) if args.fail_on else None, args.jobs,
-                                    args.upstream_knows))
+                                    args.upstream_knows, args.max_input_mb << 20, args.namespace))
     if args.format == "text":
         color = not args.output and check_text.use_color(sys.stdout, os.environ)
         text = check_text.render_text(report, color)
@@ -216,7 +239,7 @@ def _run_trace(args: argparse.Namespace) -> int:
 
     if args.proto == "icmp" and (args.dport or args.sport):
         return _fail("--dport and --sport go with --proto tcp or udp")
-    host = load_host(args.dump)
+    host = load_host(args.dump, args.max_input_mb << 20, args.namespace)
     result = trace(host, Flow(args.src, args.dst, args.proto, args.sport, args.dport), args.upstream_knows,
                    args.ingress)
     render = trace_output.render_json if args.format == "json" else trace_output.render_text
@@ -231,7 +254,7 @@ def _run_graph(args: argparse.Namespace) -> int:
 
     render = {"dot": graph_output.render_dot, "mermaid": graph_output.render_mermaid,
               "json": graph_output.render_json}[args.format]
-    _write(render(build_graph(load_host(args.dump))), args.output)
+    _write(render(build_graph(load_host(args.dump, args.max_input_mb << 20, args.namespace))), args.output)
     return EXIT_CLEAN
 
 

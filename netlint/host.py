@@ -9,13 +9,12 @@ never the kernel's default (design.md §2).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from .model import (Address, BrctlData, BridgeLinkData, Diagnostic, Interface, InterfacesData, IpRule, IpRulesData, Kind,
                     LibvirtNetwork, LibvirtNetworkData, Origin, ParseResult, Role, Route, RoutePrintData, RoutesData,
                     Severity, Status, Sysctl, SysctlData)
-from .intake import read_dump
+from .intake import MAX_INPUT_BYTES, read_input
 from .model.firewall import Ruleset
 from .parsers import parse
 
@@ -97,9 +96,10 @@ class Host:
         self.diagnostics.append(Diagnostic(origin or Origin(self.path), message, "", severity))
 
 
-def load_host(path: str) -> Host:
-    """Read, parse and merge one dump (a folder or a file). Raises intake's InputError."""
-    return build_host(path, [parse(source) for source in read_dump(Path(path))])
+def load_host(path: str, max_bytes: int = MAX_INPUT_BYTES, namespace: str | None = None) -> Host:
+    """Read, parse and merge one dump (an archive, a sosreport, a folder, a file, or `-` for
+    standard input). Raises intake's InputError."""
+    return build_host(path, [parse(source) for source in read_input(path, max_bytes, namespace)])
 
 
 def _usable(result: ParseResult) -> bool:
@@ -163,8 +163,11 @@ def _bridges(host: Host, by_kind: dict[Kind, list[ParseResult]]) -> None:
         if iface.master is None:
             continue
         master = host.interfaces.get(iface.master)
+        # Without `ip -d` or a bridge output, the master's flags tell: bonds and VRFs carry MASTER,
+        # a bridge does not.
         is_bridge = master is not None and master.link_kind == "bridge" or iface.slave_kind == "bridge_slave" \
-            or iface.master in host.bridges
+            or iface.master in host.bridges \
+            or master is not None and master.link_kind is None and "MASTER" not in master.flags
         if not is_bridge:
             continue  # a bond or VRF master
         view = host.bridges.setdefault(iface.master, BridgeView(iface.master, None))

@@ -144,3 +144,42 @@ def test_a_ticket_without_sysctl_says_unknown_and_what_to_collect():
     junit = ET.fromstring(netlint("check", str(DUMPS / "seed-no-sysctl"), "--format", "junit").stdout)
     case = next(c for c in junit.iter("testcase") if c.get("name") == "fwd-ipv4-forwarding-off")
     assert case.find("skipped") is not None
+
+
+def _shared_example(name: str):
+    from tests.conftest import require_corpus
+
+    path = require_corpus().parent / "examples" / name
+    assert path.is_file(), path
+    return path
+
+
+def test_the_seed_ticket_as_pasted_reads_its_outputs_and_says_what_is_unknown():
+    """The blog post the project started from: partial ip addr, brctl show, the guest's route
+    print and iptables fragments between Chinese prose. No sysctl: forwarding is unknown."""
+    ticket = _shared_example("centos7-kvm-forwarding-ticket.md")
+    code, out = check_json(str(ticket))
+    assert code == 0
+    (dump,) = out["dumps"]
+    kinds = {(i["kind"], i["role"]) for i in dump["inputs"] if i["kind"] != "prose"}
+    assert kinds == {("ip-addr", "host"), ("brctl-show", "host"), ("route-print", "guest"),
+                     ("iptables-save", "host")}
+    assert all(i["status"] == "parsed" for i in dump["inputs"])
+    rules = {f["rule"]: f for f in dump["findings"]}
+    layout = rules["evidence-libvirt-xml-missing"]["message"]
+    assert "libvirt's nat network" in layout and "libvirt < 5.1" in layout
+    assert "sysctl -a" in rules["evidence-sysctl-missing"]["fix"]
+    outcomes = {r["rule"]: r["outcome"] for r in dump["results"]}
+    assert outcomes["fwd-ipv4-forwarding-off"] == "unknown"
+
+
+def test_standard_input_is_a_paste_and_its_size_is_capped():
+    text = "\n".join((EXAMPLE / name).read_text() for name in ("sysctl.txt", "ip-addr.txt", "route-n.txt",
+                                                                         "iptables-save.txt"))
+    run = netlint("check", "-", "--format", "json", stdin=text)
+    assert run.returncode == 1, run.stderr
+    (dump,) = json.loads(run.stdout)["dumps"]
+    off = next(f for f in dump["findings"] if f["rule"] == "fwd-ipv4-forwarding-off")
+    assert off["locations"][0]["file"] == "-"
+    big = netlint("check", "-", "--max-input-mb", "1", stdin="x" * (1 << 20) + "y")
+    assert big.returncode == 2 and big.stderr.count("\n") == 1 and "--max-input-mb" in big.stderr

@@ -345,3 +345,28 @@ def test_json_is_stable_and_sorted():
     assert ids == sorted(ids)
     (route,) = [e for e in data["edges"] if e["kind"] == "route" and e["destination"] == "172.230.0.0/16"]
     assert route["source"] == "host" and route["target"] == "eno2" and route["origin"] == "ip-route.txt:3"
+
+
+BOND_AND_BRIDGE = """\
+2: eno1: <BROADCAST,MULTICAST,SLAVE,UP,LOWER_UP> mtu 1500 qdisc mq master bond0 state UP group default qlen 1000
+    link/ether 0c:c4:7a:31:5e:10 brd ff:ff:ff:ff:ff:ff
+3: bond0: <BROADCAST,MULTICAST,MASTER,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default qlen 1000
+    link/ether 0c:c4:7a:31:5e:10 brd ff:ff:ff:ff:ff:ff
+    inet 192.168.50.201/24 brd 192.168.50.255 scope global bond0
+       valid_lft forever preferred_lft forever
+4: virbr0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default qlen 1000
+    link/ether 52:54:00:c3:68:e6 brd ff:ff:ff:ff:ff:ff
+    inet 192.168.122.1/24 brd 192.168.122.255 scope global virbr0
+       valid_lft forever preferred_lft forever
+9: vnet0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast master virbr0 state UNKNOWN group default qlen 1000
+    link/ether fe:54:00:dc:a4:d5 brd ff:ff:ff:ff:ff:ff
+"""
+
+
+def test_plain_ip_addr_tells_a_bridge_from_a_bond_by_the_master_flag():
+    """A paste with only `ip addr` (no brctl, no -d): `master virbr0` is bridge membership, since
+    a bridge carries no MASTER flag; `master bond0` is not."""
+    host = build_host("paste", [parse_text("ip-addr", BOND_AND_BRIDGE, "ip-addr.txt")])
+    assert set(host.bridges) == {"virbr0"}
+    assert list(host.bridges["virbr0"].ports) == ["vnet0"]
+    assert [str(n.network) for n in host.guest_networks] == ["192.168.122.0/24"]

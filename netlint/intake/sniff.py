@@ -5,6 +5,9 @@ match, after a few unmistakable markers (a table header, an XML root) are looked
 Two commands that print the very same text get one kind: `netstat -rne`/`-rnee` print
 `route -n`/`route -ee`'s table, so they sniff as `route`; only `netstat -r[n]`'s own
 `MSS Window irtt Iface` header sniffs as `netstat-rn`.
+
+In a pasted ticket the command a person ran is evidence too (`command_kind`): it names the kind
+of an output too short or too cut to sniff.
 """
 
 from __future__ import annotations
@@ -48,7 +51,10 @@ _LINES: list[tuple[Kind, re.Pattern[str]]] = [
                             r"|(\S+\s+){2}" + _IPV4 + r"\s+[UGHRDMAC!]+\s+-?\d+\s+\d+\s+\d+\s+\S+)", re.I)),
     (Kind.ROUTE_PRINT, re.compile(r"^\s*" + _IPV4 + r"\s+" + _IPV4 + r"\s+(" + _IPV4 + r"|On-link)\s+"
                                   + _IPV4 + r"\s+\d+\s*$")),
-    (Kind.IPTABLES_SAVE, re.compile(r"^(-[AIN] \S+|:\S+ (ACCEPT|DROP|-) \[\d+:\d+\]|COMMIT\s*$)")),
+    (Kind.IPTABLES_SAVE, re.compile(r"^(-[AIN] \S+|:\S+ (ACCEPT|DROP|-) \[\d+:\d+\]|COMMIT\s*$"
+                                    r"|# (Completed on|Warning:) )")),
+    # iptables-nft's own line after a listing: `# Warning: iptables-legacy tables present, …`
+    (Kind.IPTABLES_LIST, re.compile(r"^# Warning: ")),
 ]
 
 _ERROR_TEXT = re.compile(
@@ -78,65 +84,6 @@ def empty_reason(text: str) -> str | None:
     return None
 
 
-_PROSE = re.compile(r"[A-Za-z]{2,}[,.;:!?'()]*(?:\s+\S+){2,}")
-_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
-# Fewer words than this beside a single output are more likely a line of that output
-# (`eth9: error fetching interface information: Device not found`) than a person's.
-_PROSE_WORDS = 8
-
-
-def _is_prose(lines: list[str]) -> bool:
-    """A person's words: most lines read as a sentence of three words or more (and it is not
-    markup, such as the comment libvirt writes above a network's XML)."""
-    if lines[0].lstrip().startswith("<"):
-        return False
-    return sum(1 for line in lines if _PROSE.search(line)) * 2 >= len(lines)
-
-
-def _block_kind(lines: list[str]) -> Kind:
-    """The kind of one blank-line-separated block. One matching line is not enough to start a
-    new piece (a stray line inside an output could look like something else); a marker is."""
-    kind = sniff("\n".join(lines))
-    if kind is Kind.UNKNOWN:
-        return Kind.PROSE if _is_prose(lines) else Kind.UNKNOWN
-    if any(k is kind and p.match(line) for k, p in _MARKERS for line in lines):
-        return kind
-    lines_of_kind = sum(1 for line in lines if any(k is kind and p.match(line) for k, p in _LINES))
-    return kind if lines_of_kind >= 2 else Kind.UNKNOWN
-
-
-def segment(text: str) -> list[tuple[int, int, Kind]]:
-    """Pieces of a text holding several outputs and a person's words between them, by the
-    shape of the content: `(first, last, kind)` with 0-based line indexes, covering every
-    line. Blocks are separated by blank lines; neighbours of one kind join, and a block of
-    no known kind stays with the output beside it, whose parser then reports its lines.
-    A text with one output and nothing that clearly reads as sentences is one piece."""
-    lines = text.split("\n")
-    blocks: list[tuple[int, int, Kind]] = []
-    start = None
-    for index, line in enumerate([*lines, ""]):
-        if line.strip() and start is None:
-            start = index
-        elif not line.strip() and start is not None:
-            blocks.append((start, index - 1, _block_kind(lines[start:index])))
-            start = None
-    outputs = {kind for _, _, kind in blocks if kind not in (Kind.PROSE, Kind.UNKNOWN)}
-    words = sum(len(_WORD.findall(" ".join(lines[a:b + 1]))) for a, b, kind in blocks if kind is Kind.PROSE)
-    if len(outputs) < 2 and (not outputs or words < _PROSE_WORDS):
-        return [(0, len(lines) - 1, next(iter(outputs), Kind.UNKNOWN))]
-    pieces: list[list] = []
-    for first, last, kind in blocks:
-        previous = pieces[-1] if pieces else None
-        if previous is not None and previous[2] is Kind.UNKNOWN and kind is not Kind.PROSE:
-            previous[1:] = [last, kind]  # a leading stray block joins the output after it
-        elif previous is not None and (kind is previous[2] or
-                                       (kind is Kind.UNKNOWN and previous[2] is not Kind.PROSE)):
-            previous[1] = last
-        else:
-            pieces.append([first, last, kind])
-    return [(first, last, kind) for first, last, kind in pieces]
-
-
 def sniff(text: str) -> Kind:
     lines = _head(text)
     for kind, marker in _MARKERS:
@@ -151,3 +98,93 @@ def sniff(text: str) -> Kind:
     if best_count * 3 < len(lines):
         return Kind.UNKNOWN
     return best
+
+
+def marker_kind(line: str) -> Kind | None:
+    """The kind a line unmistakably starts (a table header, a chain header, an XML root)."""
+    return next((kind for kind, marker in _MARKERS if marker.match(line)), None)
+
+
+def fits(kind: Kind, line: str) -> bool:
+    """Whether a line has the shape of a line of `kind`'s output."""
+    return any(k is kind and p.match(line) for k, p in _MARKERS + _LINES)
+
+
+# Programs a person runs on a KVM host or its guest when asked for networking facts: a line
+# that is one of these with its arguments is a command line even without a prompt.
+KNOWN_COMMANDS = frozenset({
+    "ip", "brctl", "bridge", "route", "netstat", "ifconfig", "sysctl", "nft", "virsh", "ss", "nmcli",
+    "iptables", "ip6tables", "iptables-save", "ip6tables-save", "iptables-legacy", "iptables-nft",
+    "iptables-legacy-save", "iptables-nft-save", "ebtables", "firewall-cmd", "ufw", "ethtool", "arp",
+    "ping", "traceroute", "tracepath", "tcpdump", "docker", "podman", "lsmod", "modprobe", "systemctl",
+    "journalctl", "dmesg", "cat", "grep", "ipconfig", "nslookup", "dig", "curl",
+})
+# `ip` objects whose output netlint reads, by the shortest abbreviation iproute2 accepts.
+_IP_OBJECTS = [("address", 1, Kind.IP_ADDR), ("link", 1, Kind.IP_ADDR), ("route", 1, Kind.IP_ROUTE),
+               ("rule", 2, Kind.IP_RULE)]
+# `ip` options that take a value (`ip -f inet addr`, `ip -n ns route`).
+_IP_VALUE_OPTIONS = {"-f", "-family", "-n", "-netns", "-b", "-batch", "-rc", "-rcvbuf", "-l", "-loops"}
+SHELL_WRAPPERS = {"sudo", "doas", "command", "exec", "time"}
+_ENV_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=")
+
+
+def command_words(command: str) -> list[str]:
+    """The words of a command line's first command: no `sudo`, no pipe, program by basename."""
+    words = command.split("|", 1)[0].split()
+    while words and (words[0] in SHELL_WRAPPERS or _ENV_ASSIGNMENT.match(words[0])):
+        words = words[1:]
+        while words and words[0].startswith("-"):  # the wrapper's own options: `sudo -E`
+            words = words[1:]
+    if words:
+        words[0] = words[0].rsplit("/", 1)[-1]
+    return words
+
+
+def _short_flags(args: list[str]) -> set[str]:
+    return {c for a in args if a.startswith("-") and not a.startswith("--") for c in a[1:]}
+
+
+def _ip_kind(args: list[str]) -> Kind:
+    if any(a in ("-br", "-brief") for a in args):
+        return Kind.UNKNOWN  # `ip -br` prints one short line per link: not read
+    rest = iter(args)
+    for arg in rest:
+        if arg in _IP_VALUE_OPTIONS:
+            next(rest, None)
+        elif not arg.startswith("-"):
+            return next((kind for name, shortest, kind in _IP_OBJECTS
+                         if len(arg) >= shortest and name.startswith(arg)), Kind.UNKNOWN)
+    return Kind.UNKNOWN
+
+
+def command_kind(command: str) -> Kind:
+    """The kind of output a command line prints (`[root@h ~]# brctl show` -> brctl-show); `unknown`
+    for any command netlint does not read (`nmcli`, `ss`, `route add`)."""
+    words = command_words(command)
+    if not words:
+        return Kind.UNKNOWN
+    name, args = words[0], words[1:]
+    lowered = [a.lower() for a in args]
+    if name == "ip":
+        return _ip_kind(args)
+    if name in ("iptables-save", "ip6tables-save", "iptables-legacy-save", "iptables-nft-save"):
+        return Kind.IPTABLES_SAVE
+    if name in ("iptables", "ip6tables", "iptables-legacy", "iptables-nft"):
+        if "S" in _short_flags(args) or "--list-rules" in args:
+            return Kind.IPTABLES_SAVE
+        if "L" in _short_flags(args) or "--list" in args:
+            return Kind.IPTABLES_LIST
+        return Kind.UNKNOWN
+    if name == "route":
+        if "print" in lowered:
+            return Kind.ROUTE_PRINT
+        return Kind.UNKNOWN if any(a in ("add", "del", "delete", "change") for a in lowered) else Kind.ROUTE
+    simple = {"ifconfig": Kind.IFCONFIG, "sysctl": Kind.SYSCTL}
+    if name in simple:
+        return simple[name]
+    if name == "netstat" and "r" in _short_flags(args) or name == "netstat" and "--route" in args:
+        return Kind.NETSTAT_RN
+    subcommands = {("brctl", "show"): Kind.BRCTL_SHOW, ("bridge", "link"): Kind.BRIDGE_LINK,
+                   ("nft", "list"): Kind.NFT_RULESET, ("virsh", "net-dumpxml"): Kind.LIBVIRT_NETWORK_XML}
+    first = next((a for a in args if not a.startswith("-")), "")
+    return subcommands.get((name, first), Kind.UNKNOWN)

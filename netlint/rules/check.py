@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..host import load_host
-from ..intake import InputError
+from ..intake import MAX_INPUT_BYTES, InputError
 from ..model import Severity, Status
 from ..model.finding import CheckReport, DumpReport
 from .config import Config, Selection, apply, exit_code, find_config, load_config, resolve_fail_on, validate
@@ -25,13 +25,15 @@ from .loader import RuleSpec, load_rules
 
 _RULES: list[RuleSpec] = []
 _KNOWS: list[IPv4Network] = []
+_READ: dict = {}
 
 
-def check_dump(path: str, rules: list[RuleSpec], upstream_knows: list[IPv4Network] | None = None) -> DumpReport:
+def check_dump(path: str, rules: list[RuleSpec], upstream_knows: list[IPv4Network] | None = None,
+               max_bytes: int = MAX_INPUT_BYTES, namespace: str | None = None) -> DumpReport:
     """One dump's report; a dump netlint cannot read at all carries `error` instead.
     `upstream_knows` are networks the upstream routers route back to the host (as for trace)."""
     try:
-        host = load_host(path)
+        host = load_host(path, max_bytes, namespace)
         # The parsed facts live until the report is written; the cyclic collector would walk
         # them again and again (40% of a check on a 100k-rule host) for nothing.
         gc.freeze()
@@ -50,25 +52,26 @@ def check_dump(path: str, rules: list[RuleSpec], upstream_knows: list[IPv4Networ
 
 def _worker(path: str) -> DumpReport:
     try:
-        return check_dump(path, _RULES, _KNOWS)
+        return check_dump(path, _RULES, _KNOWS, **_READ)
     except RuleRuntimeError as error:
         return DumpReport(path, error=str(error))
 
 
 def check_dumps(paths: list[str], rules: list[RuleSpec], jobs: int = 1,
-                upstream_knows: list[IPv4Network] | None = None) -> CheckReport:
+                upstream_knows: list[IPv4Network] | None = None, max_bytes: int = MAX_INPUT_BYTES,
+                namespace: str | None = None) -> CheckReport:
     """Every dump, in the order given. A rule that breaks on one dump's facts is that dump's
     error (exit 2), not a crash of the whole run."""
     report = CheckReport(__version__, rules=[r.doc for r in rules])
     if jobs <= 1 or len(paths) <= 1:
         for path in paths:
             try:
-                report.dumps.append(check_dump(path, rules, upstream_knows))
+                report.dumps.append(check_dump(path, rules, upstream_knows, max_bytes, namespace))
             except RuleRuntimeError as error:
                 report.dumps.append(DumpReport(path, error=str(error)))
         return report
-    global _RULES, _KNOWS
-    _RULES, _KNOWS = rules, list(upstream_knows or [])
+    global _RULES, _KNOWS, _READ
+    _RULES, _KNOWS, _READ = rules, list(upstream_knows or []), {"max_bytes": max_bytes, "namespace": namespace}
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context) as pool:
         report.dumps.extend(pool.map(_worker, paths))
@@ -86,6 +89,8 @@ class CheckRequest:
     fail_on: Severity | None = None
     jobs: int = 1
     upstream_knows: list[IPv4Network] = field(default_factory=list)
+    max_bytes: int = MAX_INPUT_BYTES
+    namespace: str | None = None
     cwd: Path = field(default_factory=Path.cwd)
 
 
@@ -99,7 +104,7 @@ def run(request: CheckRequest) -> tuple[CheckReport, int]:
     validate(config, [r.doc for r in rules])
     chosen = {doc.id for doc in Selection.build(config, request.select, request.ignore).selected([r.doc for r in rules])}
     report = check_dumps(request.paths, [r for r in rules if r.id in chosen], request.jobs,
-                         request.upstream_knows)
+                         request.upstream_knows, request.max_bytes, request.namespace)
     for dump in report.dumps:
         apply(dump, config)
     return report, exit_code(report, resolve_fail_on(request.fail_on, config))
