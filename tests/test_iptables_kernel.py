@@ -22,7 +22,7 @@ import pytest
 from netlint.intake import read_file
 from netlint.model import Kind, Source, Status
 from netlint.parsers import parse
-from tests.conftest import CORPUS, FIXTURES, IN_CI, require_corpus
+from tests.conftest import CORPUS, FIXTURES, IN_CI, REPO, require_corpus
 from tests.lab_support.libvirt_host import FIXTURES as LIBVIRT_HOSTS
 from tests.lab_support.libvirt_host import build
 from tests.lab_support.netns import Lab, LabError, backend, missing_requirement, normalize
@@ -203,3 +203,25 @@ def test_libvirt_fixtures_are_what_iptables_prints_for_the_commands(host, lab):
         assert normalize(text) == normalize(stored), \
             f"{name} is stale: run tests/fixtures/iptables-save/make_libvirt.py\n" \
             f"{table_diff(normalize(stored), normalize(text))}"
+
+
+@pytest.mark.parametrize("table", ["filter", "nat", "mangle", "raw"])
+def test_iptables_dash_s_of_one_table_reads_as_that_table(lab, table):
+    """`iptables -t T -S` prints no table name, but `-P` for exactly T's built-in chains: a paste
+    of it is read as T, with the same rules iptables-save shows for T."""
+    seed = (REPO / "examples" / "centos7-forwarding-off" / "iptables-save.txt").read_text() + \
+        "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -i virbr0 -p udp -m udp --dport 69 -j ACCEPT\nCOMMIT\n"
+    ns = lab.namespace()
+    try:
+        assert lab.restore(ns, 4, seed).returncode == 0
+        dash_s = lab.check(ns, ["iptables", "-t", table, "-S"])
+        saved = lab.save(ns, 4)
+    finally:
+        lab.remove(ns)
+    from_s = parse(Source("s.txt", Kind.IPTABLES_SAVE, dash_s)).data
+    from_save = parse(Source("save.txt", Kind.IPTABLES_SAVE, saved)).data
+    assert list(from_s.tables) == [table]
+    expected = sorted(r.render() for c in from_save.tables[table].chains.values() for r in c.rules)
+    assert sorted(r.render() for r in from_s.rules()) == expected
+    policies = {c.name: c.policy for c in from_save.tables[table].chains.values() if c.builtin}
+    assert {c.name: c.policy for c in from_s.tables[table].chains.values() if c.builtin} == policies

@@ -220,7 +220,7 @@ class _Builder:
     def fragment_table(self, line: int, chain: str, target: str | None) -> Table:
         """A rule outside any table: a pasted fragment. Its table is inferred (once per chain)."""
         if self.dash_s:
-            return self.open_table("filter", None)
+            return self.table
         if any(t.origin is not None for t in self.ruleset.tables.values()):
             self.warn(line, "rule outside a table (after COMMIT): iptables-restore would refuse it",
                       self.text(line))
@@ -254,8 +254,13 @@ class _Builder:
     def start_dash_s(self, line: int) -> None:
         if not self.dash_s and self.table is None:
             self.dash_s = True
-            self.ctx.note(line, "`iptables -S` output names no table: filter assumed (`-t` chooses it)")
-            self.table = self.open_table("filter", None)
+            name = _dash_s_table(self.ctx.source.text)
+            if name == "filter":
+                self.ctx.note(line, "`iptables -S` output names no table: filter assumed (`-t` chooses it)")
+            else:
+                self.ctx.note(line, f"`iptables -S` output names no table: {name} inferred from its built-in "
+                                    f"chains ({', '.join(BUILTIN_CHAINS[name])})")
+            self.table = self.open_table(name, None)
 
     def on_commit(self, line: int, text: str) -> None:
         self.ctx.ok()
@@ -320,6 +325,19 @@ class _Builder:
             self.lines = self.ctx.source.text.split("\n")
         index = line - self.ctx.source.first_line
         return self.lines[index] if 0 <= index < len(self.lines) else ""
+
+
+_POLICY_CHAIN = re.compile(r"^-P (\S+) ", re.M)
+
+
+def _dash_s_table(text: str) -> str:
+    """`iptables -t T -S` prints `-P` for exactly T's built-in chains: the set names the table
+    (filter and security print the same set; filter is the default)."""
+    chains = set(_POLICY_CHAIN.findall(text))
+    for name in ("mangle", "nat", "raw"):
+        if chains == set(BUILTIN_CHAINS[name]):
+            return name
+    return "filter"
 
 
 def parse(source: Source) -> ParseResult:
