@@ -204,10 +204,12 @@ def test_only_the_table_paths_are_read(tmp_path):
     files = seeded(SOS_36)
     files.update({f"{NET}/ip_-s_-d_link": seed_text("ip-addr.txt"), "etc/sysctl.conf": "net.ipv4.ip_forward = 1\n",
                   "etc/sysconfig/iptables": seed_text("iptables-save.txt"), "sos_logs/sos.log": "nothing\n",
-                  f"{NET}/iptables_-t_security_-nvL": "Chain INPUT (policy ACCEPT 0 packets, 0 bytes)\n",
                   f"{NET}/ip6tables_-t_filter_-nvL": "Chain INPUT (policy ACCEPT 0 packets, 0 bytes)\n"})
     root = write_report(tmp_path, files)
     assert {s.file for s in read_dump(root)} == set(SOS_36)
+    # the security table's listing is read (its command names the table), as one more output
+    (root / NET / "iptables_-t_security_-nvL").write_text("Chain INPUT (policy ACCEPT 0 packets, 0 bytes)\n")
+    assert {s.file for s in read_dump(root)} == set(SOS_36) | {f"{NET}/iptables_-t_security_-nvL"}
 
 
 def test_the_first_path_holding_output_is_read_and_the_choice_noted(tmp_path):
@@ -303,3 +305,30 @@ def test_the_input_cap_applies_to_what_is_read(tmp_path):
     with pytest.raises(InputError) as error:
         read_dump(root, max_bytes=size - 1)
     assert "input cap" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_security_and_ip6tables_listings_take_table_and_family_from_the_command(tmp_path):
+    """A listing names neither its table nor its family: the sos file name (the command sos
+    ran) does. Real listings from the kernel: a security-table rule, and an ip6tables FORWARD
+    DROP, each read where the rules look for it."""
+    reason = missing_requirement()
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(f"CI=true but the namespace outputs cannot be taken: {reason}")
+        pytest.skip(reason)
+    with Lab(f"nlt-sos6-{os.getpid()}") as lab:
+        ns = lab.namespace()
+        assert lab.restore(ns, 4, seed_text("iptables-save.txt")).returncode == 0
+        lab.check(ns, ["iptables", "-t", "security", "-A", "INPUT", "-i", "virbr0", "-j", "ACCEPT"])
+        lab.check(ns, ["ip6tables", "-P", "FORWARD", "DROP"])
+        listings = {f"iptables_-t_{t}_-nvL": lab.check(ns, ["iptables", "-t", t, "-nvL"])
+                    for t in (*TABLES, "security")}
+        listings["ip6tables_-vnxL"] = lab.check(ns, ["ip6tables", "-vnxL"])
+    files = seeded(SOS_454)
+    files.update({f"{FW}/{name}": text for name, text in listings.items()})
+    host = load_host(str(write_report(tmp_path, files, "4.5.4")))
+    security = host.firewall.tables["security"]
+    assert [r.render() for r in security.chains["INPUT"].rules] == ["-A INPUT -i virbr0 -j ACCEPT"]
+    assert host.firewall.tables["filter"].chains["FORWARD"].policy == "ACCEPT"
+    assert host.firewall6 is not None and host.firewall6.family == 6
+    assert host.firewall6.tables["filter"].chains["FORWARD"].policy == "DROP"

@@ -356,3 +356,17 @@ def test_any_paste_is_cut_into_ordered_pieces_of_whole_lines(lines, end):
 def test_segment_of_one_plain_output_is_the_whole_text():
     (piece,) = segment(IP_ROUTE)
     assert (piece.first, piece.last, piece.kind, piece.text) == (0, 1, Kind.IP_ROUTE, IP_ROUTE)
+
+
+def test_the_prompt_names_the_table_and_family_a_listing_does_not():
+    """`iptables -t mangle -L -n -v` pasted under its prompt: a mangle listing that shows only
+    INPUT, FORWARD and OUTPUT would otherwise read as filter; `ip6tables` makes it IPv6."""
+    chains = "".join(f"Chain {c} (policy ACCEPT 0 packets, 0 bytes)\n"
+                     " pkts bytes target     prot opt in     out     source               destination\n\n"
+                     for c in ("INPUT", "FORWARD", "OUTPUT"))
+    paste = ("The firewall:\n\n[root@kvm01 ~]# iptables -t mangle -L -n -v\n" + chains
+             + "[root@kvm01 ~]# ip6tables -L -n -v\n" + chains)
+    results = [parse(s) for s in pieces_from_bytes(paste.encode(), "ticket.md")]
+    listings = [r for r in results if r.source.kind is Kind.IPTABLES_LIST]
+    assert [r.source.command for r in listings] == ["iptables -t mangle -L -n -v", "ip6tables -L -n -v"]
+    assert [(list(r.data.tables), r.data.family) for r in listings] == [(["mangle"], 4), (["filter"], 6)]

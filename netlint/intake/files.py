@@ -72,7 +72,8 @@ def pieces_from_bytes(data: bytes, file: str, kind: Kind | None = None, role: Ro
         reason = empty_reason(piece.text) if piece.kind is Kind.UNKNOWN else None
         pieces.append(Source(file, piece.kind, piece.text, first_line=first,
                              role=Role.GUEST if role is Role.GUEST else piece.role, empty_reason=reason,
-                             diagnostics=[d for d in source.diagnostics if first <= d.origin.line <= last]))
+                             diagnostics=[d for d in source.diagnostics if first <= d.origin.line <= last],
+                             command=piece.command))
     return pieces
 
 

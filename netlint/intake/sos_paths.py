@@ -18,9 +18,9 @@ sos never runs `iptables-save` in the host namespace: the host's firewall is the
 read as one firewall; `nft list ruleset` only when there is no listing (with iptables-nft it
 says again what the listings say, and sos 4.1+ lists just the tables nft shows).
 `etc/sysconfig/iptables` is the rules file loaded at boot, not the live firewall (libvirt's
-rules are not in it): not read. The `security` table is not read: a listing names no table,
-and its INPUT/FORWARD/OUTPUT chains would read as a second `filter`. `ip6tables` listings are
-not read either: one without an IPv6 address in it cannot be told from an IPv4 listing.
+rules are not in it): not read. A listing names neither its table nor its family, so each
+source carries the command sos ran (`iptables -t security -nvL`, `ip6tables -vnxL`) and the
+listing parser takes both from it.
 
 Network namespaces (sos 3.5+) are extra hosts, read only on request: `NAMESPACE_SLOTS`,
 with `{ns}` standing for the namespace's name.
@@ -50,6 +50,11 @@ class Slot:
     kind: Kind
     candidates: tuple[Candidate, ...]
     only_without: Kind | None = None
+
+    @property
+    def command(self) -> str | None:
+        """The command sos ran, for the parser (a listing names neither its table nor its family)."""
+        return self.label if self.kind is Kind.IPTABLES_LIST else None
 
 
 _NET = "sos_commands/networking"
@@ -87,6 +92,11 @@ HOST_SLOTS: tuple[Slot, ...] = (
     _listing("nat"),
     _listing("mangle"),
     _listing("raw"),
+    _listing("security"),
+    Slot("ip6tables -vnxL", Kind.IPTABLES_LIST, (
+        Candidate(f"{_FW}/ip6tables_-vnxL", "4.1+"),
+        Candidate(f"{_NET}/ip6tables_-vnxL", "3.5-4.0"),
+    )),
     Slot("nft list ruleset", Kind.NFT_RULESET, (
         Candidate(f"{_FW}/nft_-a_list_ruleset", "4.1+"),
         Candidate(f"{_FW}/nft_list_ruleset", "4.1+"),

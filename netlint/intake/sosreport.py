@@ -153,6 +153,7 @@ def _choose(slot: Slot, label: str, present: list[tuple[Candidate, Entry]]) -> S
         if tried[-1][1].empty_reason is None:
             break
     candidate, source = next((t for t in tried if t[1].empty_reason is None), tried[0])
+    source.command = slot.command
     others = [f"{s.file} ({s.empty_reason})" for _, s in tried if s is not source]
     others += [entry.name for _, entry in present[len(tried):]]
     if others:

@@ -52,6 +52,7 @@ class Piece:
     kind: Kind
     role: Role
     text: str
+    command: str | None = None  # the command line above it, when the paste shows one
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,5 +561,6 @@ def segment(text: str) -> list[Piece]:
     for part, role in zip(parts, segmenter.roles(parts)):
         source = segmenter.lines if part.kind is Kind.PROSE else segmenter.clean
         pieces.append(Piece(part.first, part.last, part.kind, role,
-                            "\n".join(source[part.first:part.last + 1]) + "\n"))
+                            "\n".join(source[part.first:part.last + 1]) + "\n",
+                            part.command.command if part.command is not None else None))
     return pieces

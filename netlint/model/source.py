@@ -43,6 +43,8 @@ class Source:
     `empty_reason` is set when the output is really an error text or nothing at all
     ("command not found", an empty file): such a source is not parsed.
     `diagnostics` carries what intake noticed while reading (undecodable bytes).
+    `command` is the command that printed it, when the input says (a ticket's prompt, a
+    sosreport's file name): `iptables -t nat -nvL` names the table a listing does not.
     """
 
     file: str
@@ -52,6 +54,7 @@ class Source:
     role: Role = Role.HOST
     empty_reason: str | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    command: str | None = None
 
     @property
     def last_line(self) -> int:

@@ -65,6 +65,7 @@ from ..model.firewall import (
 )
 from .base import Context, Grammar, Line, LineError, describe
 from .iptables_rule import network, port, typed_module, unquote
+from .iptables_command import command_family, command_table
 from .iptables_save import TARGET_EXTENSIONS
 
 LISTING_MODULE = "listing"  # the module of a match holding untranslated listing text
@@ -748,6 +749,8 @@ class _Builder:
                                            "[goto], as iptables does for -g")
         for listing in self.listings:
             self.finish_listing(listing)
+        if command_family(self.ctx.source.command) is not None:
+            self.ruleset.family = command_family(self.ctx.source.command)
         if self.ruleset.family is None and any(
                 isinstance(m, ProtocolMatch) and m.protocol == "ipv6-icmp" for r in self.ruleset.rules()
                 for m in r.matches):
@@ -756,9 +759,15 @@ class _Builder:
     def finish_listing(self, listing: _Listing) -> None:
         builtins = {c.name for c in listing.chains if c.policy is not None}
         targets = {r.target.name for c in listing.chains for r in c.rules if r.target is not None}
-        name, why = infer_table(builtins, targets)
         line = listing.first_line
-        self.ctx.note(line, f"an iptables -L listing names no table: {name} inferred from {why}")
+        named = command_table(self.ctx.source.command)
+        if named is not None:
+            name = named
+            self.ctx.note(line, f"table {name}, as the command that printed the listing says "
+                                f"({self.ctx.source.command})")
+        else:
+            name, why = infer_table(builtins, targets)
+            self.ctx.note(line, f"an iptables -L listing names no table: {name} inferred from {why}")
         if listing.layout is not None and not listing.layout[1]:
             self.ctx.note(line, "listing without -v: interface matches (-i/-o) and counters are not shown, "
                                 "so its rules may apply to fewer packets than they seem to")

@@ -39,6 +39,7 @@ from lark import Transformer
 from ..model import Diagnostic, ParseResult, Severity, Source
 from ..model.firewall import BUILTIN_CHAINS, AddressMatch, Chain, Counters, Rule, Ruleset, Table
 from .base import Context, Grammar, Line
+from .iptables_command import command_family, command_table
 from .iptables_rule import clear_cache, parse_rule
 
 _CHAIN = re.compile(r":(\S+)(?:[ \t]+(\S+))?(?:[ \t]+\[(\d+):(\d+)\])?[ \t]*$")
@@ -254,8 +255,11 @@ class _Builder:
     def start_dash_s(self, line: int) -> None:
         if not self.dash_s and self.table is None:
             self.dash_s = True
-            name = _dash_s_table(self.ctx.source.text)
-            if name == "filter":
+            named = command_table(self.ctx.source.command)
+            name = named or _dash_s_table(self.ctx.source.text)
+            if named is not None:
+                self.ctx.note(line, f"table {name}, as the command says ({self.ctx.source.command})")
+            elif name == "filter":
                 self.ctx.note(line, "`iptables -S` output names no table: filter assumed (`-t` chooses it)")
             else:
                 self.ctx.note(line, f"`iptables -S` output names no table: {name} inferred from its built-in "
@@ -287,7 +291,7 @@ class _Builder:
             if table.origin is not None and not table.committed:
                 self.warn(table.origin.line, f"*{table.name} has no COMMIT: iptables-restore would not apply it")
         if self.ruleset.family is None:
-            self.ruleset.family = self.guess_family()
+            self.ruleset.family = command_family(self.ctx.source.command) or self.guess_family()
         for table in self.ruleset.tables.values():
             for chain in table.chains.values():
                 if id(chain) in self.inserted:
