@@ -9,25 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import ParseResult, Severity
+from ..model import Severity
 from ..model.finding import CheckReport, DumpReport, Finding, Location
-from .parse_output import problem_json
+from .parse_output import input_json
 from .trace_output import trace_json
 
 _SEVERITIES = (Severity.ERROR, Severity.WARNING, Severity.INFO)
-
-
-def input_json(result: ParseResult) -> dict[str, Any]:
-    source = result.source
-    return {
-        "file": source.file,
-        "kind": source.kind.value,
-        "role": source.role.value,
-        "lines": [source.first_line, source.last_line],
-        "status": result.status.value,
-        "reason": source.empty_reason,
-        "problems": [problem_json(d) for d in result.diagnostics],
-    }
 
 
 def _location_json(location: Location) -> dict[str, Any]:

@@ -23,9 +23,8 @@ from .engine import RuleRuntimeError, evaluate
 from .facts import Facts
 from .loader import RuleSpec, load_rules
 
-_RULES: list[RuleSpec] = []
-_KNOWS: list[IPv4Network] = []
-_READ: dict = {}
+# What forked workers check each dump with (inherited, not pickled).
+_JOB: tuple = ()
 
 
 def check_dump(path: str, rules: list[RuleSpec], upstream_knows: list[IPv4Network] | None = None,
@@ -52,7 +51,7 @@ def check_dump(path: str, rules: list[RuleSpec], upstream_knows: list[IPv4Networ
 
 def _worker(path: str) -> DumpReport:
     try:
-        return check_dump(path, _RULES, _KNOWS, **_READ)
+        return check_dump(path, *_JOB)
     except RuleRuntimeError as error:
         return DumpReport(path, error=str(error))
 
@@ -70,8 +69,8 @@ def check_dumps(paths: list[str], rules: list[RuleSpec], jobs: int = 1,
             except RuleRuntimeError as error:
                 report.dumps.append(DumpReport(path, error=str(error)))
         return report
-    global _RULES, _KNOWS, _READ
-    _RULES, _KNOWS, _READ = rules, list(upstream_knows or []), {"max_bytes": max_bytes, "namespace": namespace}
+    global _JOB
+    _JOB = (rules, upstream_knows, max_bytes, namespace)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context) as pool:
         report.dumps.extend(pool.map(_worker, paths))

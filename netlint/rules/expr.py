@@ -359,29 +359,24 @@ class _Compiler:
         return run
 
     def _and_(self, children, bound):
-        parts = [self.build(c, bound) for c in children]
-
-        def run(scope):
-            unknown = False
-            for part in parts:
-                value = truth(part(scope))
-                if value is False:
-                    return False
-                unknown |= value is None
-            return None if unknown else True
-        return run
+        return self._junction(children, bound, decisive=False)
 
     def _or_(self, children, bound):
+        return self._junction(children, bound, decisive=True)
+
+    def _junction(self, children, bound, decisive: bool):
+        """Kleene `and` (decided by a false) and `or` (decided by a true): otherwise unknown if
+        any part is, else the other value."""
         parts = [self.build(c, bound) for c in children]
 
         def run(scope):
             unknown = False
             for part in parts:
                 value = truth(part(scope))
-                if value is True:
-                    return True
+                if value is decisive:
+                    return decisive
                 unknown |= value is None
-            return None if unknown else False
+            return None if unknown else not decisive
         return run
 
     def _if_else(self, children, bound):
